@@ -1,0 +1,1 @@
+//! Stage 8 — token sampling: the CPU reference and the CUDA kernels (issue 7).
