@@ -1,7 +1,12 @@
 //! `lexpro` — command-line shell over `lexpro::Engine`. `anyhow` lives only here.
 
 mod analyze_cmd;
+mod batch_cmd;
+mod cases_cmd;
+mod common;
+mod eval_judgments_cmd;
 mod extract_cmd;
+mod kb_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -9,23 +14,46 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "lexpro", version, about)]
 struct Cli {
+    #[command(flatten)]
+    kb: common::KbOpts,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// The knowledge base: check, build, test, show, stats.
+    #[command(subcommand)]
+    Kb(kb_cmd::KbCommand),
     /// Extract legal elements with evidence from a fact description.
     Extract(extract_cmd::ExtractArgs),
     /// Analyse a case: elements, candidates, decision, sentence, reasons.
     Analyze(analyze_cmd::AnalyzeArgs),
+    /// Analyse a JSONL file of cases in parallel (the output contract, one object per line).
+    Batch(batch_cmd::BatchArgs),
+    /// Evaluate against gold files.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Similar-case index.
+    Cases(cases_cmd::CasesArgs),
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Charges and articles against CAIL-format gold cases.
+    Judgments(eval_judgments_cmd::EvalJudgmentsArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
+    let kb = cli.kb;
     let result = match cli.command {
+        Command::Kb(c) => kb_cmd::run(c, &kb),
         Command::Extract(a) => extract_cmd::run(a),
-        Command::Analyze(a) => analyze_cmd::run(a),
+        Command::Analyze(a) => analyze_cmd::run(a, &kb),
+        Command::Batch(a) => batch_cmd::run(a, &kb),
+        Command::Eval(EvalCommand::Judgments(a)) => eval_judgments_cmd::run(a),
+        Command::Cases(a) => cases_cmd::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
