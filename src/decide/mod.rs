@@ -1,9 +1,25 @@
 //! Stage 5 — decision: final charges, defining articles, general articles, with reasons (issue 5).
+//!
+//! The decision takes the retriever's ranked candidates and reasons as a judge does:
+//! 1. conversions (转化犯, `convert` in the knowledge base) turn a charge into another when their condition
+//!    holds on the extracted elements (盗窃 + violence to resist arrest → 抢劫, Art. 269);
+//! 2. the best-supported charge is decided;
+//! 3. further charges (数罪) are decided only on evidence of their own — the fact names them, similar cases
+//!    were decided with them, or their cues match acts elsewhere in the fact — and never when one is the
+//!    special or general form of a decided charge (合同诈骗 / 诈骗: 特别法优于普通法, Art. 266 in fine);
+//! 4. the articles: each charge's defining articles, the article of an applied conversion, special-part
+//!    articles of circumstances that hold (毒品再犯, Art. 356), and general-part articles of circumstances
+//!    (自首, 累犯, 从犯 …) and of 数罪并罚 (Art. 69) when present in the knowledge base.
+//!
+//! Every step is written to `trace` with the article text it rests on.
+
+pub mod metrics;
 
 use crate::contract::TraceStep;
 use crate::extract::Extraction;
-use crate::kb::model::KnowledgeBase;
-use crate::retrieve::Candidate;
+use crate::kb::model::{Date, KnowledgeBase, Part, Value};
+use crate::retrieve::{norm_charge, Candidate};
+use std::collections::BTreeSet;
 
 /// A decided charge.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,9 +39,413 @@ pub struct Decision {
     pub charges: Vec<DecidedCharge>,
     /// Reasons.
     pub trace: Vec<TraceStep>,
+    /// Special-part articles of the judgment (defining articles, conversions, special circumstances).
+    pub articles: Vec<String>,
+    /// General-part articles applied.
+    pub general_articles: Vec<String>,
+    /// Caveats for the output's `warnings` (low confidence …).
+    pub warnings: Vec<String>,
+}
+
+/// Tunable thresholds of the decision (ranking parameters, not legal values; see `docs/RETRIEVAL.md`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecideConfig {
+    /// A further charge needs at least this share of the leading charge's score.
+    pub secondary_ratio: f64,
+    /// Precedent share that counts as evidence of its own for a further charge.
+    pub secondary_precedent: f64,
+    /// Cue weight that counts as evidence of its own when its matches lie outside the decided charges'.
+    pub secondary_cue: f64,
+    /// At most this many charges.
+    pub max_charges: usize,
+    /// Below this confidence the decision carries a warning.
+    pub warn_below: f64,
+}
+
+impl Default for DecideConfig {
+    fn default() -> Self {
+        DecideConfig {
+            secondary_ratio: 0.5,
+            secondary_precedent: 0.3,
+            secondary_cue: 4.0,
+            max_charges: 4,
+            warn_below: 0.4,
+        }
+    }
 }
 
 /// Decides the charges of a case from its extraction and retrieval candidates.
-pub fn decide(_kb: &KnowledgeBase, _fact: &str, _ex: &Extraction, _candidates: &[Candidate]) -> Decision {
-    Decision::default()
+pub fn decide(kb: &KnowledgeBase, fact: &str, ex: &Extraction, candidates: &[Candidate]) -> Decision {
+    decide_with(kb, fact, ex, candidates, &DecideConfig::default())
+}
+
+/// Canonical article number from a citation such as `刑法第269条` or `刑法第133条之一`.
+pub fn article_in_cite(cite: &str) -> Option<String> {
+    let i = cite.find('第')?;
+    let rest = &cite[i + '第'.len_utf8()..];
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if digits.is_empty() {
+        return None;
+    }
+    let after = &rest[digits.len()..];
+    let after = after.strip_prefix('条')?;
+    let sub = after.strip_prefix('之').and_then(|s| s.chars().next()).and_then(|c| {
+        "一二三四五六七八九".chars().position(|x| x == c).map(|p| p + 1)
+    });
+    Some(match sub {
+        Some(k) => format!("{digits}-{k}"),
+        None => digits,
+    })
+}
+
+/// A verbatim excerpt of an article (its first sentence, at most 80 characters) for reasons.
+fn excerpt(kb: &KnowledgeBase, number: &str, date: Option<Date>) -> Option<String> {
+    let a = kb.articles.get(number)?;
+    let text = match date {
+        Some(d) => a.text_on(d),
+        None => &a.text,
+    };
+    let first = text.split('。').next().unwrap_or(text);
+    let mut s: String = first.chars().take(80).collect();
+    if first.chars().count() > 80 {
+        s.push('…');
+    }
+    Some(s)
+}
+
+fn cite_article(kb: &KnowledgeBase, number: &str, date: Option<Date>) -> String {
+    match excerpt(kb, number, date) {
+        Some(t) => format!("刑法第{number}条：「{t}」"),
+        None => format!("刑法第{number}条"),
+    }
+}
+
+/// True when one charge is the special form of the other (合同诈骗 ⊃ 诈骗, 信用卡诈骗 ⊃ 诈骗): their names
+/// share the general one's stem, so only one of them can apply to the same act.
+fn special_general(a: &str, b: &str) -> bool {
+    let (a, b) = (norm_charge(a), norm_charge(b));
+    a != b && a.chars().count() >= 2 && b.chars().count() >= 2 && (a.ends_with(&b) || b.ends_with(&a))
+}
+
+fn overlaps(a: &[(usize, usize)], b: &[(usize, usize)]) -> bool {
+    a.iter().any(|x| b.iter().any(|y| x.0 < y.1 && y.0 < x.1))
+}
+
+fn push_unique(v: &mut Vec<String>, s: &str) {
+    if !v.iter().any(|x| x == s) {
+        v.push(s.to_string());
+    }
+}
+
+/// [`decide`] with explicit thresholds.
+pub fn decide_with(
+    kb: &KnowledgeBase,
+    _fact: &str,
+    ex: &Extraction,
+    candidates: &[Candidate],
+    cfg: &DecideConfig,
+) -> Decision {
+    let mut d = Decision::default();
+    let date = match ex.facts.values.get("offence_date") {
+        Some(Value::Date(x)) => Some(*x),
+        _ => None,
+    };
+    let mut cands: Vec<Candidate> = candidates.to_vec();
+    cands.sort_by(|a, b| b.score.total_cmp(&a.score));
+    if cands.is_empty() {
+        d.trace.push(TraceStep::new("decide", "no candidate charge was retrieved; no charge decided"));
+        d.warnings.push("no applicable charge found".into());
+        return d;
+    }
+
+    // 1. Conversions on the leading candidates.
+    let mut extra_articles: Vec<(String, String)> = Vec::new();
+    let mut i = 0;
+    while i < cands.len().min(5) {
+        let Some(ch) = kb.charges.iter().find(|c| c.name == cands[i].charge) else {
+            i += 1;
+            continue;
+        };
+        let mut converted = false;
+        for conv in &ch.converts {
+            let mut used = Vec::new();
+            if !ex.facts.eval(&conv.when, kb, &mut used) || !kb.charges.iter().any(|c| c.name == conv.to) {
+                continue;
+            }
+            let from = cands[i].charge.clone();
+            d.trace.push(
+                TraceStep::new("decide", format!("{from} converts to {}: the conversion's condition holds", conv.to))
+                    .cite(conv.source.cite.clone()),
+            );
+            if let Some(a) = article_in_cite(&conv.source.cite).filter(|a| kb.articles.contains_key(a)) {
+                extra_articles.push((conv.to.clone(), a));
+            }
+            let c = cands.remove(i);
+            if let Some(t) = cands.iter_mut().find(|x| x.charge == conv.to) {
+                t.score = t.score.max(c.score) + 0.1;
+                t.reasons.push(format!("converted from {from} ({})", conv.source.cite));
+            } else {
+                let target = kb.charges.iter().find(|x| x.name == conv.to);
+                let mut t = c;
+                t.reasons.push(format!("converted from {from} ({})", conv.source.cite));
+                t.charge = conv.to.clone();
+                t.articles = target.map(|x| x.articles.clone()).unwrap_or_default();
+                cands.insert(i, t);
+            }
+            converted = true;
+            break;
+        }
+        if !converted {
+            i += 1;
+        }
+    }
+    cands.sort_by(|a, b| b.score.total_cmp(&a.score));
+
+    // 2. The leading charge.
+    let top = cands[0].clone();
+    let mut chosen: Vec<&Candidate> = vec![&cands[0]];
+    let mut spans: Vec<(usize, usize)> = top.signals.cue_spans.clone();
+
+    // 3. Further charges on evidence of their own.
+    for c in cands.iter().skip(1).take(12) {
+        if chosen.len() >= cfg.max_charges {
+            break;
+        }
+        if c.score < cfg.secondary_ratio * top.score || c.score <= 0.0 {
+            continue;
+        }
+        if let Some(g) = chosen.iter().find(|x| special_general(&x.charge, &c.charge)) {
+            if !(c.signals.mention > 0.0 && g.signals.mention > 0.0) {
+                d.trace.push(TraceStep::new(
+                    "decide",
+                    format!("{} not decided separately: special and general forms of one offence with {} (特别法优于普通法)", c.charge, g.charge),
+                ));
+                continue;
+            }
+        }
+        let named = c.signals.mention > 0.0;
+        let by_precedent = c.signals.precedent >= cfg.secondary_precedent;
+        let own_acts = c.signals.cue >= cfg.secondary_cue
+            && !c.signals.cue_spans.is_empty()
+            && !overlaps(&c.signals.cue_spans, &spans);
+        if !(named || by_precedent || own_acts) {
+            continue;
+        }
+        let why = if named {
+            "the fact names it"
+        } else if by_precedent {
+            "similar cases were decided with it as a further offence"
+        } else {
+            "its cues match acts separate from the other charges'"
+        };
+        d.trace.push(TraceStep::new("decide", format!("{} is a further offence (数罪): {why}", c.charge)).value(c.score));
+        spans.extend(c.signals.cue_spans.iter().copied());
+        chosen.push(c);
+    }
+
+    // 4. Confidence, articles and reasons.
+    for (k, c) in chosen.iter().enumerate() {
+        let runner = cands.iter().filter(|x| x.charge != c.charge).map(|x| x.score).fold(0.0, f64::max);
+        let conf = (c.score.max(0.0) / (c.score.max(0.0) + runner.max(0.0) + 0.5)).clamp(0.0, 1.0);
+        let articles = kb
+            .charges
+            .iter()
+            .find(|x| x.name == c.charge)
+            .map(|x| x.articles.clone())
+            .unwrap_or_else(|| c.articles.clone());
+        for a in &articles {
+            push_unique(&mut d.articles, a);
+        }
+        let cite = articles.first().map(|a| cite_article(kb, a, date));
+        let reasons: Vec<&str> = c.reasons.iter().take(6).map(String::as_str).collect();
+        let mut step = TraceStep::new(
+            "decide",
+            format!(
+                "{} {}（{}）: {}",
+                if k == 0 { "decided" } else { "also decided" },
+                c.charge,
+                articles.iter().map(|a| format!("第{a}条")).collect::<Vec<_>>().join("、"),
+                reasons.join("; ")
+            ),
+        )
+        .value(conf);
+        if let Some(cite) = cite {
+            step = step.cite(cite);
+        }
+        d.trace.push(step);
+        if conf < cfg.warn_below {
+            d.warnings.push(format!("low confidence in {} ({conf:.2})", c.charge));
+        }
+        d.charges.push(DecidedCharge { name: c.charge.clone(), articles, score: conf });
+    }
+    for (to, a) in &extra_articles {
+        if d.charges.iter().any(|c| &c.name == to) {
+            push_unique(&mut d.articles, a);
+        }
+    }
+    // The strongest rejected alternative, so a reader sees what was weighed.
+    if let Some(alt) = cands.iter().find(|x| !chosen.iter().any(|c| c.charge == x.charge)) {
+        let anti = if alt.signals.anti > 0.0 { "; counter-cues matched" } else { "" };
+        d.trace.push(
+            TraceStep::new(
+                "decide",
+                format!("{} considered and not decided (score {:.2} vs {:.2}{anti})", alt.charge, alt.score, top.score),
+            )
+            .value(alt.score),
+        );
+    }
+
+    // Circumstances with their articles: special-part ones (毒品再犯) join the articles, general ones the
+    // general articles.
+    let mut seen = BTreeSet::new();
+    for circ in &kb.circumstances {
+        let Some(a) = &circ.article else { continue };
+        let mut used = Vec::new();
+        if !ex.facts.eval(&circ.when, kb, &mut used) || !seen.insert(a.clone()) {
+            continue;
+        }
+        let special = kb.articles.get(a).is_some_and(|x| x.part == Part::Special);
+        if special {
+            push_unique(&mut d.articles, a);
+        } else {
+            push_unique(&mut d.general_articles, a);
+        }
+        d.trace.push(
+            TraceStep::new("decide", format!("circumstance {} holds: article {a} applies", circ.name))
+                .cite(cite_article(kb, a, date)),
+        );
+    }
+    if d.charges.len() > 1 && kb.articles.contains_key("69") {
+        push_unique(&mut d.general_articles, "69");
+        d.trace.push(
+            TraceStep::new("decide", format!("{} offences: punished together (数罪并罚)", d.charges.len()))
+                .cite(cite_article(kb, "69", date)),
+        );
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kb::model::*;
+    use crate::retrieve::tests::tiny_kb;
+    use crate::retrieve::{Retriever, Signals};
+
+    fn cand(name: &str, score: f64, s: Signals) -> Candidate {
+        Candidate {
+            charge: name.into(),
+            score,
+            reasons: vec!["test".into()],
+            signals: s,
+            articles: vec![],
+            interpretations: vec![],
+        }
+    }
+
+    #[test]
+    fn decides_the_leading_charge_with_its_article_text() {
+        let kb = tiny_kb();
+        let r = Retriever::new(&kb).unwrap();
+        let fact = "被告人张某趁被害人熟睡之机，窃取其手机一部，价值2000元。";
+        let ex = Extraction::default();
+        let d = decide(&kb, fact, &ex, &r.retrieve(fact, &ex, 10));
+        assert_eq!(d.charges.len(), 1);
+        assert_eq!(d.charges[0].name, "盗窃罪");
+        assert_eq!(d.articles, vec!["264".to_string()]);
+        let step = d.trace.iter().find(|t| t.message.starts_with("decided")).unwrap();
+        assert!(step.cite.as_deref().unwrap().contains("盗窃公私财物"), "{step:?}");
+        assert!(d.charges[0].score > 0.0 && d.charges[0].score <= 1.0);
+    }
+
+    #[test]
+    fn conversion_turns_theft_into_robbery_and_cites_its_article() {
+        let kb = tiny_kb();
+        let r = Retriever::new(&kb).unwrap();
+        let fact = "被告人窃取手机后被发现，为抗拒抓捕而殴打被害人。";
+        let mut ex = Extraction::default();
+        ex.facts.set_bool("violence_to_resist", true);
+        let d = decide(&kb, fact, &ex, &r.retrieve(fact, &ex, 10));
+        assert_eq!(d.charges[0].name, "抢劫罪");
+        assert!(d.articles.contains(&"263".to_string()) && d.articles.contains(&"269".to_string()), "{:?}", d.articles);
+        assert!(d.trace.iter().any(|t| t.message.contains("converts")));
+    }
+
+    #[test]
+    fn a_further_charge_needs_evidence_of_its_own() {
+        let kb = tiny_kb();
+        let ex = Extraction::default();
+        let s1 = Signals { cue: 2.0, cue_spans: vec![(0, 2)], ..Default::default() };
+        let s2 = Signals { cue: 2.0, cue_spans: vec![(1, 3)], ..Default::default() };
+        let d = decide(&kb, "", &ex, &[cand("盗窃罪", 2.0, s1.clone()), cand("抢夺罪", 1.8, s2)]);
+        assert_eq!(d.charges.len(), 1, "overlapping cue spans are one act");
+        let s3 = Signals { cue: 2.0, cue_spans: vec![(10, 12)], ..Default::default() };
+        let d = decide(&kb, "", &ex, &[cand("盗窃罪", 2.0, s1), cand("抢夺罪", 1.8, s3)]);
+        assert_eq!(d.charges.len(), 2, "separate acts are 数罪");
+    }
+
+    #[test]
+    fn special_and_general_forms_are_not_both_decided() {
+        let kb = KnowledgeBase::default();
+        let ex = Extraction::default();
+        let s = Signals { precedent: 0.5, ..Default::default() };
+        let d = decide(&kb, "", &ex, &[cand("合同诈骗罪", 2.0, s.clone()), cand("诈骗罪", 1.9, s)]);
+        assert_eq!(d.charges.len(), 1);
+        assert!(special_general("合同诈骗罪", "诈骗罪") && !special_general("抢劫罪", "抢夺罪"));
+    }
+
+    #[test]
+    fn circumstances_give_general_and_special_articles() {
+        let mut kb = tiny_kb();
+        for (n, part) in [("67", Part::General), ("356", Part::Special), ("69", Part::General)] {
+            kb.articles.insert(
+                n.into(),
+                Article {
+                    number: n.into(),
+                    part,
+                    chapter: None,
+                    text: format!("第{n}条的条文。"),
+                    in_force: None,
+                    versions: vec![],
+                    amended_by: vec![],
+                    loc: Loc::default(),
+                },
+            );
+        }
+        for (name, flag, art) in [("自首", "surrender", "67"), ("毒品再犯", "drug_recidivist", "356")] {
+            kb.circumstances.push(Circumstance {
+                name: name.into(),
+                when: Cond::Flag(flag.into()),
+                article: Some(art.into()),
+                effect: None,
+                exempt_when: None,
+                adjust: None,
+                layer: Layer::Second,
+                overrides: vec![],
+                source: Source::default(),
+                loc: Loc::default(),
+            });
+        }
+        let mut ex = Extraction::default();
+        ex.facts.set_bool("surrender", true);
+        ex.facts.set_bool("drug_recidivist", true);
+        let s1 = Signals { mention: 1.0, ..Default::default() };
+        let d = decide(&kb, "", &ex, &[cand("盗窃罪", 3.0, s1.clone()), cand("抢夺罪", 3.0, s1)]);
+        assert_eq!(d.general_articles, vec!["67".to_string(), "69".to_string()]);
+        assert!(d.articles.contains(&"356".to_string()));
+    }
+
+    #[test]
+    fn no_candidates_means_no_charge_and_a_warning() {
+        let d = decide(&KnowledgeBase::default(), "", &Extraction::default(), &[]);
+        assert!(d.charges.is_empty());
+        assert!(!d.warnings.is_empty());
+    }
+
+    #[test]
+    fn article_numbers_are_read_from_citations() {
+        assert_eq!(article_in_cite("刑法第269条").as_deref(), Some("269"));
+        assert_eq!(article_in_cite("刑法第133条之一第1款").as_deref(), Some("133-1"));
+        assert_eq!(article_in_cite("量刑指导意见"), None);
+    }
 }

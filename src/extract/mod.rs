@@ -2,7 +2,27 @@
 //!
 //! Reads a fact description and produces `Facts` (element values in base units) plus evidence spans
 //! (character offsets). Which wording signals which element is declared in the knowledge base
-//! (`element … { cue … negate … }`); this module holds only the generic machinery.
+//! (`element … { cue … negate … }`); this module holds only the generic machinery:
+//!
+//! - [`spans`]: character offsets, sentences and clauses, and the scope of statements (claims the court did not
+//!   accept, statements about co-defendants);
+//! - [`numbers`]: Chinese and Arabic numerals, money, weights, blood alcohol, and how courts sum amounts;
+//! - [`dates`]: dates, birth dates and ages at the offence;
+//! - [`cues`]: the knowledge base's cue and negate patterns, compiled once;
+//! - [`drugs`], [`injury`]: drug types with grams, injury grades and deaths;
+//! - [`province`]: the province of the case from court and place names;
+//! - [`elements`]: assembly of the facts and of the contract view;
+//! - [`eval`]: scoring against hand-labelled gold files.
+
+pub mod cues;
+pub mod dates;
+pub mod drugs;
+pub mod elements;
+pub mod eval;
+pub mod injury;
+pub mod numbers;
+pub mod province;
+pub mod spans;
 
 use crate::contract::{ElementsOut, Span};
 use crate::kb::eval::Facts;
@@ -40,17 +60,22 @@ pub struct Extraction {
 /// Compiled-once extractor (cue regexes), shared across threads.
 #[derive(Debug)]
 pub struct Extractor {
-    _private: (),
+    inner: elements::Assembler,
 }
 
 impl Extractor {
     /// Compiles the cue patterns of `kb`.
-    pub fn new(_kb: &KnowledgeBase) -> Result<Extractor, ExtractError> {
-        Ok(Extractor { _private: () })
+    pub fn new(kb: &KnowledgeBase) -> Result<Extractor, ExtractError> {
+        Ok(Extractor { inner: elements::Assembler::new(kb)? })
     }
 
     /// Extracts the elements of `fact`; `date` (offence date) helps compute ages.
-    pub fn extract(&self, _fact: &str, _date: Option<Date>) -> Extraction {
-        Extraction::default()
+    pub fn extract(&self, fact: &str, date: Option<Date>) -> Extraction {
+        self.inner.extract(fact, date)
+    }
+
+    /// Every money mention the `amount_yuan` cues designate in `fact`, before totals are formed.
+    pub fn amount_mentions(&self, fact: &str) -> Vec<Span> {
+        self.inner.amount_mentions(fact)
     }
 }

@@ -280,7 +280,9 @@ impl Compiler<'_> {
     }
 
     fn regex_ok(&mut self, pattern: &Spanned<String>) {
-        if let Err(e) = regex::Regex::new(&pattern.node) {
+        // Parsing (not compiling) is enough to validate and keeps `kb check` fast; the stages that match
+        // compile the patterns once, with size limits, when the engine opens.
+        if let Err(e) = regex_syntax::Parser::new().parse(&pattern.node) {
             let msg = e.to_string();
             let last = msg.lines().last().unwrap_or("").trim().to_string();
             self.err("E0602", format!("invalid regex: {last}"), pattern.span);

@@ -1,7 +1,27 @@
 //! Stage 4 — retrieval of candidate charges, articles, interpretations and similar cases (issue 5).
+//!
+//! A careful judge reads the acts and results in the facts and thinks of the charges they point to. The
+//! retriever does the same with the knowledge base's own material, compiled once in [`Retriever::new`]:
+//! - the charges' `cue` / `anti` patterns (hand-curated or derived from the article text);
+//! - explicit naming of a charge in the fact (`已构成盗窃罪`), through every charge's name and aliases;
+//! - BM25 (jieba segmentation) over each charge's name, aliases and defining article texts;
+//! - the elements its band conditions are written on (a blood-alcohol level points to the charges whose
+//!   bands are written on it, weighted by how few charges use the element);
+//! - similar decided cases (类案), when an index is supplied;
+//! - the rule graph: charge → articles → interpretations, and charges sharing an article.
+//!
+//! Every candidate carries its score, the signals that make it up and the reasons in words.
+
+pub mod text;
+
+#[path = "../cases/mod.rs"]
+pub mod cases;
 
 use crate::extract::Extraction;
-use crate::kb::model::KnowledgeBase;
+use crate::kb::model::{Cond, KnowledgeBase, Operand, Value};
+use regex::{Regex, RegexSet, RegexSetBuilder};
+use std::collections::{BTreeSet, HashMap};
+use text::Bm25;
 
 /// Errors building or querying retrieval indexes.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +38,27 @@ pub enum RetrieveError {
     },
 }
 
+/// The separate pieces of evidence behind a candidate, each roughly in [0, 1] (cue sums may exceed 1).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Signals {
+    /// The fact names the charge as the current offence (`构成…罪`, `以…罪`).
+    pub mention: f64,
+    /// Sum of the weights of the charge's cues that matched.
+    pub cue: f64,
+    /// Sum of the weights of the charge's counter-cues that matched.
+    pub anti: f64,
+    /// BM25 of the fact against the charge's text, relative to the best charge.
+    pub bm25: f64,
+    /// Support from extracted elements its band conditions are written on.
+    pub element: f64,
+    /// Similarity-weighted share of similar cases decided with this charge.
+    pub precedent: f64,
+    /// Reached only through the graph (shares an article with a retrieved charge).
+    pub neighbour: bool,
+    /// Character spans (start, end) of the cue matches, to tell separate acts from one act.
+    pub cue_spans: Vec<(usize, usize)>,
+}
+
 /// A candidate charge with its score and why it was retrieved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
@@ -27,22 +68,717 @@ pub struct Candidate {
     pub score: f64,
     /// Human-readable reasons (cue matched, BM25 on article text, graph expansion …).
     pub reasons: Vec<String>,
+    /// The evidence behind the score.
+    pub signals: Signals,
+    /// Defining articles (graph expansion), primary first.
+    pub articles: Vec<String>,
+    /// Interpretations attached to the charge (graph expansion).
+    pub interpretations: Vec<String>,
+}
+
+/// How much each signal counts in the retrieval score.
+///
+/// These are ranking weights, not legal values; they were set by hand and checked on the development
+/// set (`../shared/data/cail2018/train.jsonl`, leave-one-out), see `docs/RETRIEVAL.md`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weights {
+    /// Explicit naming of the charge.
+    pub mention: f64,
+    /// Cues (after saturation `1 - e^{-x/2}`).
+    pub cue: f64,
+    /// Counter-cues (after the same saturation).
+    pub anti: f64,
+    /// Relative BM25.
+    pub bm25: f64,
+    /// Element support.
+    pub element: f64,
+    /// Precedent share.
+    pub precedent: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights { mention: 3.0, cue: 1.5, anti: 2.0, bm25: 0.8, element: 0.6, precedent: 2.5 }
+    }
+}
+
+/// A similar decided case, as the retriever needs it (see [`cases::SimilarCase`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Precedent {
+    /// Similarity score (BM25).
+    pub score: f64,
+    /// Charge names as the source labelled them (official or CAIL names).
+    pub charges: Vec<String>,
+    /// Case identifier for explanations.
+    pub id: String,
+}
+
+#[derive(Debug)]
+struct ChargeInfo {
+    name: String,
+    articles: Vec<String>,
+    interpretations: Vec<String>,
+    /// Element names (and `drug`) its band conditions are written on.
+    elements: Vec<String>,
+}
+
+#[derive(Debug)]
+struct CueRef {
+    charge: usize,
+    weight: f64,
+    anti: bool,
+    regex: Regex,
 }
 
 /// Compiled-once retriever over the knowledge base.
 #[derive(Debug)]
 pub struct Retriever {
-    _private: (),
+    charges: Vec<ChargeInfo>,
+    cues: Vec<CueRef>,
+    /// Chunks of cue patterns for one-pass matching; `(first cue index, set)`.
+    cue_sets: Vec<(usize, RegexSet)>,
+    /// Alternation of every charge name and alias followed by 罪, longest first.
+    mention: Option<Regex>,
+    /// Normalised name / alias → charge indexes.
+    names: HashMap<String, Vec<usize>>,
+    bm25: Bm25,
+    /// Element → weight (rarer elements point more precisely).
+    element_weight: HashMap<String, f64>,
+    /// Article → charges it defines.
+    by_article: HashMap<String, Vec<usize>>,
+    /// Article number → a short verbatim excerpt, for reasons.
+    weights: Weights,
 }
+
+/// Normalises a charge name for comparison as `../shared/tools/devcheck.py` does: NFKC-ish width folding,
+/// CAIL brackets removed, trailing 罪 removed.
+pub fn norm_charge(s: &str) -> String {
+    let t: String = s
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '[' | ']' | '［' | '］' | ' ' | '　'))
+        .map(|c| match c {
+            '（' => '(',
+            '）' => ')',
+            '，' => ',',
+            c => c,
+        })
+        .collect();
+    t.strip_suffix('罪').map(str::to_string).unwrap_or(t)
+}
+
+/// Variants under which a selective charge (选择性罪名) is named in judgments: `走私、贩卖、运输、制造毒品`
+/// is also written `贩卖毒品` or `运输毒品`. Each 、-separated act is joined to the shared object.
+fn selective_variants(stem: &str) -> Vec<String> {
+    let mut out = vec![stem.to_string()];
+    let items: Vec<&str> = stem.split('、').collect();
+    if items.len() < 2 {
+        return out;
+    }
+    let first_len = items[0].chars().count();
+    let last = items[items.len() - 1];
+    let tail: String = last.chars().skip(first_len).collect();
+    if tail.chars().count() < 2 {
+        return out;
+    }
+    for it in &items[..items.len() - 1] {
+        out.push(format!("{it}{tail}"));
+    }
+    let last_act: String = last.chars().take(first_len).collect();
+    out.push(format!("{last_act}{tail}"));
+    out
+}
+
+fn cond_elements(c: &Cond, out: &mut BTreeSet<String>) {
+    match c {
+        Cond::Flag(n) => {
+            out.insert(n.clone());
+        }
+        Cond::Cmp(a, _, b) => {
+            for o in [a, b] {
+                match o {
+                    Operand::Element(n) => {
+                        out.insert(n.clone());
+                    }
+                    Operand::Drug(_) => {
+                        out.insert("drug".to_string());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| cond_elements(c, out)),
+        Cond::Not(c) => cond_elements(c, out),
+    }
+}
+
+/// True when the extraction established the element (a true flag, a positive number, a grade above none).
+fn element_present(ex: &Extraction, name: &str) -> bool {
+    if name == "drug" {
+        return !ex.facts.drugs.is_empty();
+    }
+    match ex.facts.values.get(name) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => *n > 0.0,
+        Some(Value::Level(l)) => l != "none",
+        _ => false,
+    }
+}
+
+fn saturate(x: f64) -> f64 {
+    1.0 - (-x / 2.0).exp()
+}
+
+/// Character offset of byte offset `b` in `s`.
+fn char_at(s: &str, b: usize) -> usize {
+    s[..b].chars().count()
+}
+
+const CUE_CHUNK: usize = 64;
+
+/// Weight factor of cues derived from article text (charges without `curated`).
+const DERIVED_CUE_FACTOR: f64 = 0.6;
 
 impl Retriever {
     /// Builds the indexes for `kb`.
-    pub fn new(_kb: &KnowledgeBase) -> Result<Retriever, RetrieveError> {
-        Ok(Retriever { _private: () })
+    pub fn new(kb: &KnowledgeBase) -> Result<Retriever, RetrieveError> {
+        Self::with_weights(kb, Weights::default())
+    }
+
+    /// Builds the indexes for `kb` with explicit signal weights.
+    pub fn with_weights(kb: &KnowledgeBase, weights: Weights) -> Result<Retriever, RetrieveError> {
+        let mut charges = Vec::with_capacity(kb.charges.len());
+        let mut cues = Vec::new();
+        let mut names: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut docs = Vec::with_capacity(kb.charges.len());
+        let mut by_article: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut refs: HashMap<String, usize> = HashMap::new();
+        for (i, c) in kb.charges.iter().enumerate() {
+            for (anti, list) in [(false, &c.cues), (true, &c.anti)] {
+                for cue in list {
+                    let regex = Regex::new(&cue.pattern).map_err(|e| RetrieveError::BadPattern {
+                        charge: c.name.clone(),
+                        pattern: cue.pattern.clone(),
+                        message: e.to_string(),
+                    })?;
+                    // Cues derived mechanically from the article text are weaker evidence than curated ones.
+                    let weight = if c.curated { cue.weight } else { cue.weight * DERIVED_CUE_FACTOR };
+                    cues.push(CueRef { charge: i, weight, anti, regex });
+                }
+            }
+            names.entry(norm_charge(&c.name)).or_default().push(i);
+            // The name counts three times: it is the most specific text a charge has.
+            let mut doc = format!("{n} {n} {n}", n = c.name);
+            for a in &c.aliases {
+                doc.push(' ');
+                doc.push_str(a);
+            }
+            for a in &c.articles {
+                if let Some(art) = kb.articles.get(a) {
+                    doc.push(' ');
+                    doc.push_str(&art.text);
+                }
+                by_article.entry(a.clone()).or_default().push(i);
+            }
+            docs.push(doc);
+            let mut els = BTreeSet::new();
+            for b in &c.bands {
+                if let Some(w) = &b.when {
+                    cond_elements(w, &mut els);
+                }
+            }
+            for e in &els {
+                *refs.entry(e.clone()).or_insert(0) += 1;
+            }
+            charges.push(ChargeInfo {
+                name: c.name.clone(),
+                articles: c.articles.clone(),
+                interpretations: c.interpretations.clone(),
+                elements: els.into_iter().collect(),
+            });
+        }
+        let mut cue_sets = Vec::new();
+        for (k, chunk) in cues.chunks(CUE_CHUNK).enumerate() {
+            let set = RegexSetBuilder::new(chunk.iter().map(|c| c.regex.as_str()))
+                .dfa_size_limit(8 << 20)
+                .build()
+                .map_err(|e| RetrieveError::BadPattern {
+                    charge: kb.charges.get(chunk[0].charge).map(|c| c.name.clone()).unwrap_or_default(),
+                    pattern: "(cue set)".into(),
+                    message: e.to_string(),
+                })?;
+            cue_sets.push((k * CUE_CHUNK, set));
+        }
+        // Aliases after every official name, so a label that is one charge's name and another's alias
+        // resolves to the charge that bears it as its name.
+        for (i, c) in kb.charges.iter().enumerate() {
+            for n in &c.aliases {
+                let e = names.entry(norm_charge(n)).or_default();
+                if !e.contains(&i) {
+                    e.push(i);
+                }
+            }
+        }
+        // Selective names are also written in their short forms (贩卖毒品罪); the text may use full-width
+        // or half-width brackets, so both spellings enter the alternation and map back through `norm_charge`.
+        let mut spellings: BTreeSet<String> = BTreeSet::new();
+        for c in &kb.charges {
+            for n in std::iter::once(&c.name).chain(c.aliases.iter()) {
+                let raw: String = n.trim().chars().filter(|c| !matches!(c, '[' | ']' | '［' | '］')).collect();
+                let raw = raw.strip_suffix('罪').map(str::to_string).unwrap_or(raw);
+                let owners = names.get(&norm_charge(&raw)).cloned().unwrap_or_default();
+                for v in selective_variants(&raw) {
+                    let e = names.entry(norm_charge(&v)).or_default();
+                    for o in &owners {
+                        if !e.contains(o) {
+                            e.push(*o);
+                        }
+                    }
+                    spellings.insert(norm_charge(&v));
+                    spellings.insert(v);
+                }
+            }
+        }
+        let mut variants: Vec<String> = spellings.into_iter().filter(|v| v.chars().count() >= 2).collect();
+        // Longest first: the alternation takes the first alternative that matches at a position.
+        variants.sort_by_key(|v| std::cmp::Reverse(v.chars().count()));
+        let mention = if variants.is_empty() {
+            None
+        } else {
+            let alt: Vec<String> = variants.iter().map(|v| regex::escape(v)).collect();
+            let pattern = format!("(?:{})罪", alt.join("|"));
+            let re = regex::RegexBuilder::new(&pattern).size_limit(64 << 20).build().map_err(|e| {
+                RetrieveError::BadPattern { charge: "(charge names)".into(), pattern: "(name alternation)".into(), message: e.to_string() }
+            })?;
+            Some(re)
+        };
+        let n = charges.len().max(1) as f64;
+        let element_weight: HashMap<String, f64> =
+            refs.into_iter().map(|(e, k)| (e, (n / k as f64).ln() / n.ln().max(1.0))).collect();
+        Ok(Retriever {
+            charges,
+            cues,
+            cue_sets,
+            mention,
+            names,
+            bm25: Bm25::new(&docs),
+            element_weight,
+            by_article,
+            weights,
+        })
+    }
+
+    /// Number of charges indexed.
+    pub fn len(&self) -> usize {
+        self.charges.len()
+    }
+
+    /// True when the knowledge base had no charge.
+    pub fn is_empty(&self) -> bool {
+        self.charges.is_empty()
+    }
+
+    /// The charge a label (official name, alias or CAIL name) denotes, if any.
+    pub fn resolve_name(&self, label: &str) -> Option<&str> {
+        let n = norm_charge(label);
+        self.names.get(&n).and_then(|v| v.first()).map(|&i| self.charges[i].name.as_str())
+    }
+
+    /// Every charge a label may denote (CAIL's composite labels name several), official name first.
+    pub fn resolve_all(&self, label: &str) -> Vec<&str> {
+        let n = norm_charge(label);
+        self.names.get(&n).map(|v| v.iter().map(|&i| self.charges[i].name.as_str()).collect()).unwrap_or_default()
     }
 
     /// The `k` best candidate charges for a fact.
-    pub fn retrieve(&self, _fact: &str, _ex: &Extraction, _k: usize) -> Vec<Candidate> {
-        Vec::new()
+    pub fn retrieve(&self, fact: &str, ex: &Extraction, k: usize) -> Vec<Candidate> {
+        self.retrieve_with(fact, ex, k, &[])
+    }
+
+    /// The `k` best candidate charges for a fact, using similar decided cases as well.
+    pub fn retrieve_with(&self, fact: &str, ex: &Extraction, k: usize, precedents: &[Precedent]) -> Vec<Candidate> {
+        let n = self.charges.len();
+        if n == 0 || k == 0 {
+            return Vec::new();
+        }
+        let mut sig: Vec<Signals> = vec![Signals::default(); n];
+        let mut reasons: Vec<Vec<String>> = vec![Vec::new(); n];
+
+        // Cues and counter-cues: one pass per chunk, then the matching patterns alone for evidence.
+        for (base, set) in &self.cue_sets {
+            for j in set.matches(fact).iter() {
+                let cue = &self.cues[base + j];
+                let ms: Vec<regex::Match> = cue.regex.find_iter(fact).take(8).collect();
+                let Some(first) = ms.first() else { continue };
+                let s = &mut sig[cue.charge];
+                if cue.anti {
+                    s.anti += cue.weight;
+                    reasons[cue.charge].push(format!(
+                        "counter-cue `{}` matched 「{}」 (−{:.1})",
+                        cue.regex.as_str(),
+                        first.as_str(),
+                        cue.weight
+                    ));
+                } else {
+                    // Repetition adds a little: several acts of the same kind.
+                    s.cue += cue.weight * (1.0 + 0.1 * (ms.len() as f64 - 1.0));
+                    for m in &ms {
+                        s.cue_spans.push((char_at(fact, m.start()), char_at(fact, m.end())));
+                    }
+                    reasons[cue.charge].push(format!(
+                        "cue `{}` matched 「{}」 (+{:.1})",
+                        cue.regex.as_str(),
+                        first.as_str(),
+                        cue.weight
+                    ));
+                }
+            }
+        }
+
+        // Explicit naming of the charge as the current offence.
+        if let Some(re) = &self.mention {
+            for m in re.find_iter(fact) {
+                let stem = &m.as_str()[..m.as_str().len() - '罪'.len_utf8()];
+                let Some(owners) = self.names.get(&norm_charge(stem)) else { continue };
+                if is_prior_conviction(fact, m.start(), m.end()) {
+                    for &o in owners {
+                        reasons[o].push(format!("「{}」 names a prior conviction, not counted", m.as_str()));
+                    }
+                    continue;
+                }
+                for &o in owners {
+                    if sig[o].mention == 0.0 {
+                        reasons[o].push(format!("the fact names the charge: 「{}」", m.as_str()));
+                    }
+                    sig[o].mention = 1.0;
+                }
+            }
+        }
+
+        // BM25 against name, aliases and article text.
+        // Single characters are too ambiguous against statute wording; words only.
+        let mut q = text::term_counts(fact);
+        q.retain(|t, _| t.chars().count() >= 2 && !text::is_procedural(t));
+        let scores = self.bm25.scores(&q);
+        let best = scores.iter().cloned().fold(0.0, f64::max);
+        if best > 0.0 {
+            for (i, s) in scores.iter().enumerate() {
+                sig[i].bm25 = s / best;
+            }
+        }
+
+        // Elements the bands are written on.
+        for (i, c) in self.charges.iter().enumerate() {
+            let mut best_e: Option<(&str, f64)> = None;
+            for e in &c.elements {
+                if element_present(ex, e) {
+                    let w = self.element_weight.get(e).copied().unwrap_or(0.0);
+                    if best_e.is_none_or(|(_, b)| w > b) {
+                        best_e = Some((e, w));
+                    }
+                }
+            }
+            // Elements are shared by many charges: they confirm a charge the text points to, never
+            // suggest one on their own.
+            let s = &sig[i];
+            let textual = s.mention > 0.0 || s.cue > 0.0 || s.bm25 >= 0.3;
+            if let (Some((e, w)), true) = (best_e, textual) {
+                sig[i].element = w;
+                if w > 0.3 {
+                    reasons[i].push(format!("element `{e}` established; its bands are written on it ({w:.2})"));
+                }
+            }
+        }
+
+        // Precedents: similarity-weighted vote.
+        let total: f64 = precedents.iter().map(|p| p.score.max(0.0)).sum();
+        if total > 0.0 {
+            let mut ids: Vec<Vec<&str>> = vec![Vec::new(); n];
+            for p in precedents {
+                let mut seen = BTreeSet::new();
+                for c in &p.charges {
+                    if let Some(owners) = self.names.get(&norm_charge(c)) {
+                        for &o in owners {
+                            if seen.insert(o) {
+                                sig[o].precedent += p.score.max(0.0) / total;
+                                ids[o].push(&p.id);
+                            }
+                        }
+                    }
+                }
+            }
+            for (i, v) in ids.iter().enumerate() {
+                if !v.is_empty() {
+                    let shown: Vec<&str> = v.iter().take(3).copied().collect();
+                    reasons[i].push(format!(
+                        "{} of {} similar cases decided it (share {:.2}; e.g. {})",
+                        v.len(),
+                        precedents.len(),
+                        sig[i].precedent,
+                        shown.join(", ")
+                    ));
+                }
+            }
+        }
+
+        let w = &self.weights;
+        let mut scored: Vec<(usize, f64)> = sig
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let v = w.mention * s.mention + w.cue * saturate(s.cue) + w.bm25 * s.bm25 * s.bm25
+                    + w.element * s.element
+                    + w.precedent * s.precedent
+                    - w.anti * saturate(s.anti);
+                (i, v)
+            })
+            .filter(|(i, _)| {
+                // Kept even when counter-cues drive the score below zero: the decision reports what it weighed.
+                let s = &sig[*i];
+                s.mention > 0.0 || s.cue > 0.0 || s.bm25 > 0.25 || s.precedent > 0.0 || s.element > 0.3
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.truncate(k);
+
+        // Graph expansion: charges sharing a defining article with a leading candidate are near
+        // neighbours the decision must weigh (e.g. the offences of one article).
+        let mut present: BTreeSet<usize> = scored.iter().map(|(i, _)| *i).collect();
+        let mut extra = Vec::new();
+        for &(i, v) in scored.iter().take(3) {
+            for a in &self.charges[i].articles {
+                for &j in self.by_article.get(a).map(Vec::as_slice).unwrap_or(&[]) {
+                    if present.insert(j) {
+                        sig[j].neighbour = true;
+                        reasons[j].push(format!(
+                            "graph: shares article {a} with {} (neighbour)",
+                            self.charges[i].name
+                        ));
+                        extra.push((j, (v * 0.2).min(0.2)));
+                    }
+                }
+            }
+        }
+        scored.extend(extra);
+
+        scored
+            .into_iter()
+            .map(|(i, score)| {
+                let c = &self.charges[i];
+                let mut rs = std::mem::take(&mut reasons[i]);
+                if sig[i].bm25 > 0.0 {
+                    let terms = self.bm25.matched_terms(&q, i, 5);
+                    rs.push(format!(
+                        "BM25 on name and article text {:.2} (terms: {})",
+                        sig[i].bm25,
+                        terms.join(" ")
+                    ));
+                }
+                if !c.articles.is_empty() {
+                    rs.push(format!("graph: defined by article {}", c.articles.join(", ")));
+                }
+                if !c.interpretations.is_empty() {
+                    rs.push(format!("graph: interpretations {}", c.interpretations.join(", ")));
+                }
+                Candidate {
+                    charge: c.name.clone(),
+                    score,
+                    reasons: rs,
+                    signals: std::mem::take(&mut sig[i]),
+                    articles: c.articles.clone(),
+                    interpretations: c.interpretations.clone(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// True when a charge named at bytes `start..end` of `fact` is a prior conviction (`曾因盗窃罪被判处…`),
+/// which says nothing about the current offence.
+fn is_prior_conviction(fact: &str, start: usize, end: usize) -> bool {
+    let before: String = fact[..start].chars().rev().take(10).collect::<Vec<_>>().into_iter().rev().collect();
+    let clause_before = before.rsplit(['。', '；', ';']).next().unwrap_or("");
+    if clause_before.contains('曾') || clause_before.contains("前科") || clause_before.contains("因犯") {
+        return true;
+    }
+    let after: String = fact[end..].chars().take(24).collect();
+    let clause_after = after.split(['。', '；', ';', '，', ',']).next().unwrap_or("");
+    ["判处", "被判", "刑满", "释放", "假释", "服刑"].iter().any(|w| clause_after.contains(w))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::kb::model::*;
+
+    fn article(n: &str, text: &str) -> Article {
+        Article {
+            number: n.into(),
+            part: Part::Special,
+            chapter: None,
+            text: text.into(),
+            in_force: None,
+            versions: vec![],
+            amended_by: vec![],
+            loc: Loc::default(),
+        }
+    }
+
+    fn charge(name: &str, art: &str, cues: &[&str], anti: &[&str], when: Option<Cond>) -> Charge {
+        Charge {
+            name: name.into(),
+            articles: vec![art.into()],
+            aliases: vec![name.trim_end_matches('罪').into()],
+            group: Some("侵犯财产罪".into()),
+            curated: true,
+            cues: cues.iter().map(|p| Cue { pattern: p.to_string(), weight: 2.0 }).collect(),
+            anti: anti.iter().map(|p| Cue { pattern: p.to_string(), weight: 2.0 }).collect(),
+            interpretations: vec![],
+            guideline: None,
+            bands: vec![Band {
+                number: 1,
+                text: None,
+                when,
+                unless: None,
+                overrides: vec![],
+                penalty: Penalty::default(),
+                penalty_from: None,
+                fine: Requirement::None,
+                confiscation: Requirement::None,
+                deprivation: Requirement::None,
+                start: None,
+                increments: vec![],
+                source: Source { cite: format!("刑法第{art}条"), calibrated: false },
+                loc: Loc::default(),
+            }],
+            converts: vec![],
+            loc: Loc::default(),
+        }
+    }
+
+    /// A small hand-built knowledge base of near neighbours, for unit tests of retrieval and decision.
+    pub(crate) fn tiny_kb() -> KnowledgeBase {
+        let mut kb = KnowledgeBase::default();
+        for (n, t) in [
+            ("264", "盗窃公私财物，数额较大的，或者多次盗窃、入户盗窃、携带凶器盗窃、扒窃的，处三年以下有期徒刑、拘役或者管制，并处或者单处罚金"),
+            ("263", "以暴力、胁迫或者其他方法抢劫公私财物的，处三年以上十年以下有期徒刑，并处罚金"),
+            ("267", "抢夺公私财物，数额较大的，或者多次抢夺的，处三年以下有期徒刑、拘役或者管制，并处或者单处罚金"),
+            ("133-1", "在道路上驾驶机动车，有下列情形之一的，处拘役，并处罚金：（二）醉酒驾驶机动车的"),
+            ("269", "犯盗窃、诈骗、抢夺罪，为窝藏赃物、抗拒抓捕或者毁灭罪证而当场使用暴力或者以暴力相威胁的，依照本法第二百六十三条的规定定罪处罚。"),
+        ] {
+            kb.articles.insert(n.into(), article(n, t));
+        }
+        kb.elements.insert(
+            "bac_mg_per_100ml".into(),
+            Element {
+                name: "bac_mg_per_100ml".into(),
+                kind: ElementKind::Quantity(Unit::MgPer100ml),
+                label: "血液酒精含量".into(),
+                cues: vec![],
+                negates: vec![],
+                source: None,
+                loc: Loc::default(),
+            },
+        );
+        let bac = Cond::Cmp(
+            Operand::Element("bac_mg_per_100ml".into()),
+            CmpOp::Ge,
+            Operand::Quantity(Quantity { value: 80.0, unit: Unit::MgPer100ml }),
+        );
+        let amount = Cond::Cmp(
+            Operand::Element("amount_yuan".into()),
+            CmpOp::Ge,
+            Operand::Quantity(Quantity { value: 1000.0, unit: Unit::Yuan }),
+        );
+        let mut theft = charge("盗窃罪", "264", &["窃取|盗走|偷走|盗得|盗窃"], &["当场.{0,6}(使用暴力|以暴力相威胁)"], Some(amount.clone()));
+        theft.converts.push(Conversion {
+            to: "抢劫罪".into(),
+            when: Cond::Flag("violence_to_resist".into()),
+            source: Source { cite: "刑法第269条".into(), calibrated: false },
+        });
+        kb.charges = vec![
+            theft,
+            charge("抢劫罪", "263", &["抢劫|劫取|持刀.{0,8}(索要|逼迫)"], &[], Some(amount.clone())),
+            charge("抢夺罪", "267", &["抢夺|夺走|夺下|抢走"], &["暴力"], Some(amount)),
+            charge("危险驾驶罪", "133-1", &["醉酒驾驶|醉驾"], &[], Some(bac)),
+        ];
+        kb.charges[3].group = Some("危害公共安全罪".into());
+        kb
+    }
+
+    #[test]
+    fn cues_rank_the_right_charge_first_and_explain_why() {
+        let r = Retriever::new(&tiny_kb()).unwrap();
+        let c = r.retrieve("被告人张某趁被害人熟睡之机，窃取其手机一部，价值2000元。", &Extraction::default(), 5);
+        assert_eq!(c[0].charge, "盗窃罪");
+        assert!(c[0].reasons.iter().any(|r| r.contains("窃取")), "{:?}", c[0].reasons);
+        assert_eq!(c[0].articles, vec!["264".to_string()]);
+    }
+
+    #[test]
+    fn counter_cues_lower_a_charge() {
+        let r = Retriever::new(&tiny_kb()).unwrap();
+        let c = r.retrieve("被告人抢走被害人挎包，并当场使用暴力将其打倒。", &Extraction::default(), 5);
+        let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
+        assert!(grab.signals.anti > 0.0);
+        assert!(grab.reasons.iter().any(|r| r.contains("counter-cue")));
+    }
+
+    #[test]
+    fn an_explicitly_named_charge_is_strong_evidence_but_not_a_prior_conviction() {
+        let r = Retriever::new(&tiny_kb()).unwrap();
+        let ex = Extraction::default();
+        let c = r.retrieve("公诉机关认为，被告人的行为已构成抢夺罪。", &ex, 5);
+        assert_eq!(c[0].charge, "抢夺罪");
+        assert_eq!(c[0].signals.mention, 1.0);
+        let c = r.retrieve("被告人曾因抢夺罪被判处有期徒刑一年。", &ex, 5);
+        let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
+        assert_eq!(grab.signals.mention, 0.0);
+    }
+
+    #[test]
+    fn elements_point_to_the_charges_written_on_them() {
+        let r = Retriever::new(&tiny_kb()).unwrap();
+        let mut ex = Extraction::default();
+        ex.facts.set_number("bac_mg_per_100ml", 150.0);
+        let c = r.retrieve("经鉴定，其血液中乙醇含量为150mg/100ml。", &ex, 5);
+        assert_eq!(c[0].charge, "危险驾驶罪");
+        assert!(c[0].signals.element > 0.5, "{:?}", c[0].signals);
+    }
+
+    #[test]
+    fn precedents_vote_through_aliases() {
+        let r = Retriever::new(&tiny_kb()).unwrap();
+        let p = vec![
+            Precedent { score: 3.0, charges: vec!["抢夺".into()], id: "a".into() },
+            Precedent { score: 1.0, charges: vec!["盗窃".into()], id: "b".into() },
+        ];
+        let c = r.retrieve_with("被告人在街上将他人财物拿走。", &Extraction::default(), 5, &p);
+        let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
+        assert!((grab.signals.precedent - 0.75).abs() < 1e-9);
+    }
+
+    #[test]
+    fn selective_names_are_recognised_in_their_short_forms() {
+        let v = selective_variants("走私、贩卖、运输、制造毒品");
+        assert!(v.contains(&"贩卖毒品".to_string()), "{v:?}");
+        assert!(v.contains(&"制造毒品".to_string()), "{v:?}");
+        assert_eq!(norm_charge("[走私、贩卖、运输、制造]毒品"), "走私、贩卖、运输、制造毒品");
+        assert_eq!(norm_charge("盗窃罪"), "盗窃");
+    }
+
+    #[test]
+    fn bad_patterns_are_reported_not_panicked() {
+        let mut kb = tiny_kb();
+        kb.charges[0].cues.push(Cue { pattern: "(".into(), weight: 1.0 });
+        assert!(matches!(Retriever::new(&kb), Err(RetrieveError::BadPattern { .. })));
+    }
+
+    #[test]
+    fn empty_knowledge_base_and_empty_fact_give_no_candidates() {
+        let r = Retriever::new(&KnowledgeBase::default()).unwrap();
+        assert!(r.retrieve("被告人盗窃", &Extraction::default(), 5).is_empty());
+        let r = Retriever::new(&tiny_kb()).unwrap();
+        assert!(r.retrieve("", &Extraction::default(), 5).is_empty());
     }
 }

@@ -1,1 +1,348 @@
 //! Stage 8 — token sampling: the CPU reference and the CUDA kernels (issue 7).
+//!
+//! One decoding step takes a batch of logits rows (f32 or bf16) with a packed per-row token mask
+//! (bit `i` of the row's words = token `i` allowed, e.g. by the grammar) and draws one token per row:
+//! mask → temperature → top-k → top-p (over the top-k survivors) → min-p → draw. The draw is
+//! Gumbel-max with Philox4x32-10 noise keyed by `(seed, request_id, step, token)`, so a row's token
+//! depends only on its own data, never on batch layout. [`CpuSampler`] is the specification;
+//! [`CudaSampler`] runs the fused kernels of `kernels/sampler.cu` and matches it token for token.
+//! See `docs/SAMPLER.md` for the algorithm and the edge cases.
+
+mod cpu;
+#[cfg(feature = "cuda")]
+#[path = "cuda/enabled.rs"]
+mod cuda;
+#[cfg(not(feature = "cuda"))]
+#[path = "cuda/disabled.rs"]
+mod cuda;
+pub mod spec;
+
+pub use cpu::CpuSampler;
+pub use cuda::CudaSampler;
+#[cfg(feature = "cuda")]
+pub use cuda::{compile_kernels, nvrtc_options, DeviceBatch, StepGraph, KERNEL_SOURCE};
+
+/// Largest vocabulary the kernels are sized and tested for.
+pub const MAX_VOCAB: usize = 262_144;
+
+/// Mask words per row: the mask is as wide as the logits.
+pub fn mask_words(vocab: usize) -> usize {
+    vocab.div_ceil(32)
+}
+
+/// Sampling settings of one request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SamplingParams {
+    /// Softmax temperature; `0` means greedy (argmax, ties to the lowest token id).
+    pub temperature: f32,
+    /// Keep the `top_k` most likely tokens; `0` (or `>= vocab`) disables the cut.
+    pub top_k: u32,
+    /// Keep the smallest most-likely set whose probability reaches `top_p`, in `(0, 1]`; `1` disables.
+    pub top_p: f32,
+    /// Drop tokens less likely than `min_p` times the most likely one, in `[0, 1]`; `0` disables.
+    pub min_p: f32,
+    /// Seed of the request's random stream.
+    pub seed: u64,
+}
+
+impl Default for SamplingParams {
+    fn default() -> Self {
+        Self { temperature: 1.0, top_k: 0, top_p: 1.0, min_p: 0.0, seed: 0 }
+    }
+}
+
+impl SamplingParams {
+    /// Greedy decoding.
+    pub fn greedy() -> Self {
+        Self { temperature: 0.0, ..Self::default() }
+    }
+}
+
+/// One row of a batch: whose request it is and which step, which key the random stream.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowRequest {
+    /// Sampling settings.
+    pub params: SamplingParams,
+    /// Request id (part of the random-stream key).
+    pub request_id: u64,
+    /// Decoding step within the request (part of the random-stream key).
+    pub step: u32,
+}
+
+/// A batch of logits rows, row-major.
+#[derive(Debug, Clone, Copy)]
+pub enum Logits<'a> {
+    /// 32-bit floats.
+    F32(&'a [f32]),
+    /// bfloat16 as raw bits (the upper half of an f32).
+    Bf16(&'a [u16]),
+}
+
+impl Logits<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Logits::F32(x) => x.len(),
+            Logits::Bf16(x) => x.len(),
+        }
+    }
+}
+
+/// Everything one sampling step needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    /// `rows.len() * vocab` logits.
+    pub logits: Logits<'a>,
+    /// Row width.
+    pub vocab: usize,
+    /// `rows.len() * mask_words(vocab)` words, or `None` when every token is allowed.
+    pub mask: Option<&'a [u32]>,
+    /// One request per row.
+    pub rows: &'a [RowRequest],
+}
+
+/// Why a step could not be sampled. Row errors name the lowest failing row; both samplers agree.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SampleError {
+    /// The mask (or `-inf` logits) leaves no token.
+    #[error("row {row}: every token is masked out")]
+    AllMasked {
+        /// Row index in the batch.
+        row: usize,
+    },
+    /// An allowed token's logit is NaN.
+    #[error("row {row}: NaN logit")]
+    NanLogit {
+        /// Row index in the batch.
+        row: usize,
+    },
+    /// An allowed token's logit, or its temperature-scaled value, is `+inf`.
+    #[error("row {row}: infinite logit (or overflow after temperature scaling)")]
+    InfiniteLogit {
+        /// Row index in the batch.
+        row: usize,
+    },
+    /// A sampling parameter is out of range.
+    #[error("row {row}: invalid sampling parameter: {reason}")]
+    InvalidParams {
+        /// Row index in the batch.
+        row: usize,
+        /// Which parameter and why.
+        reason: &'static str,
+    },
+    /// Buffer lengths do not match the batch shape.
+    #[error("batch shape: {0}")]
+    Shape(String),
+    /// The CUDA driver, NVRTC or a launch failed.
+    #[error("cuda: {0}")]
+    Device(String),
+}
+
+/// A sampler: one token per row, or the lowest row's error.
+pub trait Sampler: Send {
+    /// Short name for logs and benchmark tables.
+    fn name(&self) -> &'static str;
+    /// Samples one token per row of `batch`.
+    fn sample(&mut self, batch: &Batch<'_>) -> Result<Vec<u32>, SampleError>;
+}
+
+/// Picks the CUDA sampler when the feature is built in and a device answers; otherwise the CPU one,
+/// with one log line on stderr saying why.
+pub fn best_available() -> Box<dyn Sampler> {
+    match CudaSampler::new() {
+        Ok(s) => Box::new(s),
+        Err(e) => {
+            eprintln!("lexpro sampler: using the CPU sampler ({e})");
+            Box::new(CpuSampler::new())
+        }
+    }
+}
+
+/// Per-row plan shared by both paths (and laid out for the kernels, see `RowPlan` in sampler.cu).
+/// Host-side floats (`1/T`, `ln min_p`) are computed once here so both paths use the same bits.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct RowPlan {
+    pub inv_temp: f32,
+    pub top_p: f32,
+    pub log_min_p: f32,
+    pub top_k: u32,
+    pub flags: u32,
+    pub seed_lo: u32,
+    pub seed_hi: u32,
+    pub req_lo: u32,
+    pub req_hi: u32,
+    pub step: u32,
+    pub pad: [u32; 2],
+}
+
+pub(crate) const FLAG_GREEDY: u32 = 1;
+pub(crate) const FLAG_TOP_K: u32 = 2;
+pub(crate) const FLAG_TOP_P: u32 = 4;
+pub(crate) const FLAG_MIN_P: u32 = 8;
+
+/// Kernel result codes below zero (the token id otherwise).
+pub(crate) const CODE_ALL_MASKED: i32 = -1;
+pub(crate) const CODE_NAN: i32 = -2;
+pub(crate) const CODE_INF: i32 = -3;
+
+impl RowPlan {
+    fn new(row: usize, req: &RowRequest, vocab: usize) -> Result<Self, SampleError> {
+        let p = &req.params;
+        let bad = |reason| SampleError::InvalidParams { row, reason };
+        if !(p.temperature.is_finite() && p.temperature >= 0.0) {
+            return Err(bad("temperature must be finite and >= 0"));
+        }
+        if !(p.top_p > 0.0 && p.top_p <= 1.0) {
+            return Err(bad("top_p must be in (0, 1]"));
+        }
+        if !(p.min_p >= 0.0 && p.min_p <= 1.0) {
+            return Err(bad("min_p must be in [0, 1]"));
+        }
+        let mut flags = 0;
+        let mut inv_temp = 0.0;
+        if p.temperature == 0.0 {
+            flags |= FLAG_GREEDY;
+        } else {
+            inv_temp = 1.0 / p.temperature;
+            if !inv_temp.is_finite() {
+                return Err(bad("temperature too small (1/T overflows); use 0 for greedy"));
+            }
+        }
+        if p.top_k > 0 && (p.top_k as usize) < vocab {
+            flags |= FLAG_TOP_K;
+        }
+        if p.top_p < 1.0 {
+            flags |= FLAG_TOP_P;
+        }
+        let log_min_p = if p.min_p > 0.0 {
+            flags |= FLAG_MIN_P;
+            p.min_p.ln()
+        } else {
+            f32::NEG_INFINITY
+        };
+        Ok(Self {
+            inv_temp,
+            top_p: p.top_p,
+            log_min_p,
+            top_k: p.top_k,
+            flags,
+            seed_lo: p.seed as u32,
+            seed_hi: (p.seed >> 32) as u32,
+            req_lo: req.request_id as u32,
+            req_hi: (req.request_id >> 32) as u32,
+            step: req.step,
+            pad: [0; 2],
+        })
+    }
+
+    pub(crate) fn seed(&self) -> u64 {
+        u64::from(self.seed_lo) | (u64::from(self.seed_hi) << 32)
+    }
+
+    pub(crate) fn request_id(&self) -> u64 {
+        u64::from(self.req_lo) | (u64::from(self.req_hi) << 32)
+    }
+}
+
+/// Checks the batch shape and builds the row plans (shared by both samplers).
+pub(crate) fn plan_batch(batch: &Batch<'_>) -> Result<Vec<RowPlan>, SampleError> {
+    let rows = batch.rows.len();
+    if batch.vocab == 0 || batch.vocab > MAX_VOCAB {
+        return Err(SampleError::Shape(format!("vocab {} not in 1..={MAX_VOCAB}", batch.vocab)));
+    }
+    if batch.logits.len() != rows * batch.vocab {
+        return Err(SampleError::Shape(format!(
+            "{} logits for {rows} rows of {}",
+            batch.logits.len(),
+            batch.vocab
+        )));
+    }
+    if let Some(mask) = batch.mask {
+        let want = rows * mask_words(batch.vocab);
+        if mask.len() != want {
+            return Err(SampleError::Shape(format!("{} mask words, want {want}", mask.len())));
+        }
+    }
+    batch.rows.iter().enumerate().map(|(i, r)| RowPlan::new(i, r, batch.vocab)).collect()
+}
+
+/// Turns kernel-style result codes into tokens or the lowest row's error.
+pub(crate) fn decode_results(codes: &[i32]) -> Result<Vec<u32>, SampleError> {
+    codes
+        .iter()
+        .enumerate()
+        .map(|(row, &c)| match c {
+            c if c >= 0 => Ok(c as u32),
+            CODE_ALL_MASKED => Err(SampleError::AllMasked { row }),
+            CODE_NAN => Err(SampleError::NanLogit { row }),
+            CODE_INF => Err(SampleError::InfiniteLogit { row }),
+            other => Err(SampleError::Device(format!("row {row}: unknown result code {other}"))),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(params: SamplingParams) -> RowRequest {
+        RowRequest { params, request_id: 7, step: 3 }
+    }
+
+    #[test]
+    fn plan_flags_follow_the_disabling_rules() {
+        let p = RowPlan::new(0, &req(SamplingParams::greedy()), 10).unwrap();
+        assert_eq!(p.flags, FLAG_GREEDY);
+        let p = RowPlan::new(0, &req(SamplingParams { top_k: 10, ..Default::default() }), 10).unwrap();
+        assert_eq!(p.flags, 0, "top-k with k >= V is no cut");
+        let p = RowPlan::new(
+            0,
+            &req(SamplingParams { top_k: 3, top_p: 0.5, min_p: 0.1, seed: 1 << 40, ..Default::default() }),
+            10,
+        )
+        .unwrap();
+        assert_eq!(p.flags, FLAG_TOP_K | FLAG_TOP_P | FLAG_MIN_P);
+        assert_eq!(p.seed(), 1 << 40);
+        assert_eq!(p.request_id(), 7);
+    }
+
+    #[test]
+    fn invalid_params_are_rejected() {
+        for params in [
+            SamplingParams { temperature: -1.0, ..Default::default() },
+            SamplingParams { temperature: f32::NAN, ..Default::default() },
+            SamplingParams { temperature: 1e-45, ..Default::default() },
+            SamplingParams { top_p: 0.0, ..Default::default() },
+            SamplingParams { top_p: 1.5, ..Default::default() },
+            SamplingParams { min_p: -0.1, ..Default::default() },
+            SamplingParams { min_p: f32::NAN, ..Default::default() },
+        ] {
+            assert!(matches!(RowPlan::new(2, &req(params), 10), Err(SampleError::InvalidParams { row: 2, .. })));
+        }
+    }
+
+    #[test]
+    fn shape_errors_are_reported() {
+        let rows = [req(SamplingParams::default())];
+        let logits = [0.0f32; 5];
+        let b = Batch { logits: Logits::F32(&logits), vocab: 4, mask: None, rows: &rows };
+        assert!(matches!(plan_batch(&b), Err(SampleError::Shape(_))));
+        let mask = [0u32; 2];
+        let b = Batch { logits: Logits::F32(&logits[..4]), vocab: 4, mask: Some(&mask), rows: &rows };
+        assert!(matches!(plan_batch(&b), Err(SampleError::Shape(_))));
+        let b = Batch { logits: Logits::F32(&[]), vocab: 0, mask: None, rows: &[] };
+        assert!(matches!(plan_batch(&b), Err(SampleError::Shape(_))));
+    }
+
+    #[test]
+    fn result_codes_decode_to_the_lowest_row_error() {
+        assert_eq!(decode_results(&[3, 0]), Ok(vec![3, 0]));
+        assert_eq!(decode_results(&[3, CODE_NAN, CODE_ALL_MASKED]), Err(SampleError::NanLogit { row: 1 }));
+        assert_eq!(decode_results(&[CODE_INF]), Err(SampleError::InfiniteLogit { row: 0 }));
+    }
+
+    #[test]
+    fn row_plan_is_48_bytes_like_the_kernel_struct() {
+        assert_eq!(std::mem::size_of::<RowPlan>(), 48);
+    }
+}

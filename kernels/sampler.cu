@@ -1,0 +1,807 @@
+// lexpro fused sampling kernels (issue 7). Compiled at run time by NVRTC (cudarc); no host headers.
+//
+// One block per row; one launch per step for the whole batch; every result goes to a device buffer
+// (no host sync inside, so the launch can be captured in a CUDA graph). The CPU twin in
+// src/sample/cpu.rs is the specification: this file must reach the same token bit for bit.
+// Exactness rests on: Philox4x32-10 noise keyed by (seed, request, step, token); our own exp/log
+// written with explicitly rounded IEEE ops (__fadd_rn & co. are never contracted into FMAs);
+// integer (fixed-point) sums for every top-p decision; ties broken by the lowest token id.
+//
+// Per row:
+//  pass 1 (global): NaN / +inf / all-masked checks, M = max z (z = x * (1/T) + 0), greedy argmax,
+//          and, when no cut is active, the Gumbel-max draw itself (pruned: a token with
+//          z + 16.75 < the thread's best score cannot win).
+//  pass 2 (global, only with top-k / top-p / min-p): a 1024-bin histogram over d = M - z of the
+//          candidates (z >= M - 24) with exact counts and fixed-point weights. It locates the bin
+//          holding each cut, hence the shortest prefix L (in value order) that holds every survivor.
+//  pass 3 (global): L is compacted into shared memory when it fits (else later steps rescan the row
+//          restricted to L: slower, same answer).
+//  then on L: top-k by radix select (8-bit digits; ties by a second select on token ids), top-p by
+//          weighted radix select, min-p by a float compare, and the Gumbel-max draw.
+
+typedef unsigned int u32;
+typedef unsigned long long u64;
+typedef unsigned short u16;
+
+#define THREADS 512
+#define WARPS (THREADS / 32)
+#define NBINS 1024
+#define CAP 4096
+#define UNROLL 4
+#define CANDIDATE_SPAN 24.0f
+#define BIN_SCALE 42.6666679f   /* NBINS / CANDIDATE_SPAN, rounded to f32 */
+#define GUMBEL_MAX 16.75f       /* > max of the noise (16.64) */
+#define WEIGHT_SCALE 4294967296.0f
+
+#define FLAG_GREEDY 1u
+#define FLAG_TOP_K 2u
+#define FLAG_TOP_P 4u
+#define FLAG_MIN_P 8u
+
+// After the histogram: L fits in shared memory / top-p binds and only its boundary bin is refined in
+// shared memory / no top-p or top-k decision is left (min-p only) / anything else, rescanning the row.
+#define MODE_LIST 0u
+#define MODE_REFINE 1u
+#define MODE_DIRECT 2u
+#define MODE_GENERIC 3u
+
+#define CODE_ALL_MASKED (-1)
+#define CODE_NAN (-2)
+#define CODE_INF (-3)
+
+// Must match RowPlan in src/sample/mod.rs (48 bytes, repr(C)).
+struct RowPlan {
+    float inv_temp;
+    float top_p;
+    float log_min_p;
+    u32 top_k;
+    u32 flags;
+    u32 seed_lo, seed_hi;
+    u32 req_lo, req_hi;
+    u32 step;
+    u32 pad0, pad1;
+};
+
+// ---------------------------------------------------------------- numerics (mirror src/sample/spec.rs)
+
+__device__ __forceinline__ void philox4x32_10(u32 c[4], u32 k0, u32 k1) {
+#pragma unroll
+    for (int r = 0; r < 10; ++r) {
+        if (r > 0) {
+            k0 += 0x9E3779B9u;
+            k1 += 0xBB67AE85u;
+        }
+        const u32 lo0 = 0xD2511F53u * c[0], hi0 = __umulhi(0xD2511F53u, c[0]);
+        const u32 lo1 = 0xCD9E8D57u * c[2], hi1 = __umulhi(0xCD9E8D57u, c[2]);
+        const u32 n0 = hi1 ^ c[1] ^ k0, n2 = hi0 ^ c[3] ^ k1;
+        c[0] = n0;
+        c[1] = lo1;
+        c[2] = n2;
+        c[3] = lo0;
+    }
+}
+
+// Random bits of the four tokens 4g..4g+3 (counter word 0 = g, as token_bits in spec.rs).
+// Out of line, like gumbel() and weight_of(): inlined into the unrolled row loops they blow the
+// instruction cache (measured: ~50 us for one greedy row of 151,936 tokens).
+__device__ __noinline__ void group_bits(const RowPlan& p, u32 g, u32 out[4]) {
+    out[0] = g;
+    out[1] = p.step;
+    out[2] = p.req_lo;
+    out[3] = p.req_hi;
+    philox4x32_10(out, p.seed_lo, p.seed_hi);
+}
+
+__device__ __forceinline__ float uniform_open(u32 bits) {
+    return __fadd_rn(__fmul_rn(__uint2float_rn(bits >> 9), 1.0f / 8388608.0f), 1.0f / 16777216.0f);
+}
+
+// fdlibm logf core, as log_f32 in spec.rs.
+__device__ __forceinline__ float lp_log(float x) {
+    const float LN2_HI = 6.9313812256e-01f, LN2_LO = 9.0580006145e-06f;
+    const float LG1 = 0.66666662693f, LG2 = 0.40000972152f, LG3 = 0.28498786688f, LG4 = 0.24279078841f;
+    u32 bits = __float_as_uint(x);
+    int k = 0;
+    if (bits < 0x00800000u) {
+        k -= 25;
+        bits = __float_as_uint(__fmul_rn(x, 33554432.0f));
+    }
+    bits += 0x3f800000u - 0x3f3504f3u;
+    k += (int)(bits >> 23) - 127;
+    bits = (bits & 0x007fffffu) + 0x3f3504f3u;
+    const float f = __fsub_rn(__uint_as_float(bits), 1.0f);
+    const float s = __fdiv_rn(f, __fadd_rn(2.0f, f));
+    const float z = __fmul_rn(s, s);
+    const float w = __fmul_rn(z, z);
+    const float t1 = __fmul_rn(w, __fadd_rn(LG2, __fmul_rn(w, LG4)));
+    const float t2 = __fmul_rn(z, __fadd_rn(LG1, __fmul_rn(w, LG3)));
+    const float r = __fadd_rn(t2, t1);
+    const float hfsq = __fmul_rn(__fmul_rn(0.5f, f), f);
+    const float dk = (float)k;
+    // s*(hfsq+r) + dk*LN2_LO - hfsq + f + dk*LN2_HI, left to right.
+    float acc = __fmul_rn(s, __fadd_rn(hfsq, r));
+    acc = __fadd_rn(acc, __fmul_rn(dk, LN2_LO));
+    acc = __fsub_rn(acc, hfsq);
+    acc = __fadd_rn(acc, f);
+    return __fadd_rn(acc, __fmul_rn(dk, LN2_HI));
+}
+
+// musl expf core for d in [-24, 0], as exp_f32 in spec.rs.
+__device__ __forceinline__ float lp_exp(float d) {
+    const float LN2_HI = 6.9314575195e-01f, LN2_LO = 1.4286067653e-06f, INV_LN2 = 1.4426950216e+00f;
+    const float P1 = 1.6666625440e-1f, P2 = -2.7667332906e-3f;
+    const float kf = rintf(__fmul_rn(d, INV_LN2));
+    const int k = (int)kf;
+    const float hi = __fsub_rn(d, __fmul_rn(kf, LN2_HI));
+    const float lo = __fmul_rn(kf, LN2_LO);
+    const float x = __fsub_rn(hi, lo);
+    const float xx = __fmul_rn(x, x);
+    const float c = __fsub_rn(x, __fmul_rn(xx, __fadd_rn(P1, __fmul_rn(xx, P2))));
+    // 1 + (x*c/(2-c) - lo + hi)
+    float t = __fdiv_rn(__fmul_rn(x, c), __fsub_rn(2.0f, c));
+    t = __fsub_rn(t, lo);
+    t = __fadd_rn(t, hi);
+    const float y = __fadd_rn(1.0f, t);
+    return __fmul_rn(y, __uint_as_float((u32)(k + 127) << 23));
+}
+
+__device__ __noinline__ float gumbel(u32 bits) {
+    return -lp_log(-lp_log(uniform_open(bits)));
+}
+
+__device__ __noinline__ u64 weight_of(float d) {
+    if (d < -CANDIDATE_SPAN) return 0ull;
+    return __float2ull_rz(__fmul_rn(lp_exp(d), WEIGHT_SCALE));
+}
+
+__device__ __forceinline__ u32 okey(float z) {
+    const u32 b = __float_as_uint(z);
+    return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+
+__device__ __forceinline__ float from_okey(u32 k) {
+    return __uint_as_float((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k);
+}
+
+// (value, id) packed so that the u64 maximum is the largest value, then the lowest id.
+// `+ 0` makes -0 and +0 the same key, as float equality in the CPU twin.
+__device__ __forceinline__ u64 pack_best(float v, u32 id) {
+    return ((u64)okey(__fadd_rn(v, 0.0f)) << 32) | (u64)(~id);
+}
+
+__device__ __forceinline__ float scaled(float x, float inv_t) {
+    return __fadd_rn(__fmul_rn(x, inv_t), 0.0f);
+}
+
+__device__ __forceinline__ u32 bin_of(float M, float z) {
+    const float t = __fmul_rn(__fsub_rn(M, z), BIN_SCALE);
+    const u32 b = __float2uint_rz(t);
+    return b < NBINS - 1 ? b : NBINS - 1;
+}
+
+// ---------------------------------------------------------------- loads
+
+__device__ __forceinline__ float ld1(const float* p, u32 i) { return p[i]; }
+__device__ __forceinline__ float ld1(const u16* p, u32 i) { return __uint_as_float((u32)p[i] << 16); }
+
+// The four values of group g (tokens 4g..4g+3); lanes past V are left at 0 and masked out by the caller.
+__device__ __forceinline__ void ld4(const float* row, u32 g, u32 V, bool vec, float x[4]) {
+    if (vec) {
+        const float4 v = reinterpret_cast<const float4*>(row)[g];
+        x[0] = v.x; x[1] = v.y; x[2] = v.z; x[3] = v.w;
+    } else {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) x[j] = (4 * g + j < V) ? row[4 * g + j] : 0.0f;
+    }
+}
+
+__device__ __forceinline__ void ld4(const u16* row, u32 g, u32 V, bool vec, float x[4]) {
+    if (vec) {
+        const uint2 v = reinterpret_cast<const uint2*>(row)[g];
+        x[0] = __uint_as_float(v.x << 16);
+        x[1] = __uint_as_float(v.x & 0xffff0000u);
+        x[2] = __uint_as_float(v.y << 16);
+        x[3] = __uint_as_float(v.y & 0xffff0000u);
+    } else {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) x[j] = (4 * g + j < V) ? ld1(row, 4 * g + j) : 0.0f;
+    }
+}
+
+// Allowed-bits of group g: 4 mask bits, cut at V.
+__device__ __forceinline__ u32 group_allowed(const u32* mask, u32 g, u32 V) {
+    u32 bits = mask ? (__ldg(mask + (g >> 3)) >> ((g & 7u) * 4u)) & 0xFu : 0xFu;
+    const u32 base = 4u * g;
+    if (base + 4u > V) bits &= (1u << (V - base)) - 1u;
+    return bits;
+}
+
+// Visits the row's groups of 4 tokens, UNROLL groups per thread per step with every load issued before
+// the first use: with one load in flight per thread the passes are latency-bound, not bandwidth-bound.
+template <class T, class F>
+__device__ __forceinline__ void for_groups(const T* row, const u32* mask, u32 V, bool vec, F f) {
+    const u32 groups = (V + 3u) / 4u;
+    for (u32 g0 = threadIdx.x; g0 < groups; g0 += THREADS * UNROLL) {
+        float x[UNROLL][4];
+        u32 al[UNROLL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            const u32 g = g0 + (u32)u * THREADS;
+            al[u] = 0u;
+            if (g < groups) {
+                al[u] = group_allowed(mask, g, V);
+                ld4(row, g, V, vec, x[u]);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u)
+            if (al[u]) f(g0 + (u32)u * THREADS, al[u], x[u]);
+    }
+}
+
+// ---------------------------------------------------------------- block helpers
+
+struct Shared {
+    u64 best;
+    u32 flags;
+    u32 n_list;
+    u32 sel_digit;
+    u32 sel_above;      // count above the selected digit (count select)
+    u64 sel_above_w;    // weight above the selected digit (weighted select)
+    u32 sel_found;
+    u32 eq_count;
+    u32 mode;           // how the cut stage runs, see MODE_*
+    u32 n_bnd;          // tokens in the boundary bin (MODE_REFINE)
+    u64 acc_bnd;        // weight of the bins above it (MODE_REFINE)
+    u32 cnt[NBINS];
+    u64 wt[NBINS];
+};
+
+__device__ __forceinline__ u64 warp_max_u64(u64 v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+        const u64 w = __shfl_xor_sync(0xffffffffu, v, o);
+        v = w > v ? w : v;
+    }
+    return v;
+}
+
+// Block-wide max of a packed (value, id); every thread gets the result.
+__device__ u64 block_max_u64(Shared& s, u64 v) {
+    __syncthreads();
+    if (threadIdx.x == 0) s.best = 0ull;
+    __syncthreads();
+    v = warp_max_u64(v);
+    if ((threadIdx.x & 31) == 0 && v != 0ull) atomicMax(&s.best, v);
+    __syncthreads();
+    return s.best;
+}
+
+// Scans bins from the top (highest digit first) in warp 0 and finds the first digit where the running
+// total reaches the goal. Count form: goal is a rank k. Result in s.sel_digit / s.sel_above; found flag.
+__device__ void find_digit_count(Shared& s, u32 nbins_digit, u32 k) {
+    if (threadIdx.x < 32) {
+        const u32 lane = threadIdx.x;
+        const u32 per = nbins_digit / 32;
+        const u32 hi = nbins_digit - lane * per;  // this lane owns digits [hi - per, hi)
+        u32 sum = 0;
+        for (u32 b = hi - per; b < hi; ++b) sum += s.cnt[b];
+        u32 incl = sum;
+#pragma unroll
+        for (int o = 1; o < 32; o <<= 1) {
+            const u32 t = __shfl_up_sync(0xffffffffu, incl, o);
+            if (lane >= (u32)o) incl += t;
+        }
+        const unsigned ballot = __ballot_sync(0xffffffffu, incl >= k);
+        if (lane == 0 && ballot == 0u) s.sel_found = 0;
+        if (ballot != 0u && lane == (u32)(__ffs(ballot) - 1)) {
+            u32 above = incl - sum;
+            for (u32 b = hi; b-- > hi - per;) {
+                if (above + s.cnt[b] >= k) {
+                    s.sel_digit = b;
+                    s.sel_above = above;
+                    s.eq_count = s.cnt[b];
+                    s.sel_found = 1;
+                    break;
+                }
+                above += s.cnt[b];
+            }
+        }
+    }
+    __syncthreads();
+}
+
+// Weighted form: first digit from the top where acc + (weight of digits >= it) >= target.
+__device__ void find_digit_weight(Shared& s, u32 nbins_digit, u64 acc, double target) {
+    if (threadIdx.x < 32) {
+        const u32 lane = threadIdx.x;
+        const u32 per = nbins_digit / 32;
+        const u32 hi = nbins_digit - lane * per;
+        u64 sum = 0;
+        for (u32 b = hi - per; b < hi; ++b) sum += s.wt[b];
+        u64 incl = sum;
+#pragma unroll
+        for (int o = 1; o < 32; o <<= 1) {
+            const u64 t = __shfl_up_sync(0xffffffffu, incl, o);
+            if (lane >= (u32)o) incl += t;
+        }
+        const unsigned ballot = __ballot_sync(0xffffffffu, (double)(acc + incl) >= target);
+        if (lane == 0 && ballot == 0u) s.sel_found = 0;
+        if (ballot != 0u && lane == (u32)(__ffs(ballot) - 1)) {
+            u64 above = acc + incl - sum;
+            for (u32 b = hi; b-- > hi - per;) {
+                if ((double)(above + s.wt[b]) >= target) {
+                    s.sel_digit = b;
+                    s.sel_above_w = above;
+                    s.sel_found = 1;
+                    break;
+                }
+                above += s.wt[b];
+            }
+        }
+    }
+    __syncthreads();
+}
+
+// ---------------------------------------------------------------- element sources for the cut stage
+
+// The compacted list L in shared memory.
+struct ListSrc {
+    const u32* ids;
+    const float* zs;
+    u32 n;
+    template <class F>
+    __device__ __forceinline__ void each(F f) const {
+        for (u32 j = threadIdx.x; j < n; j += THREADS) f(ids[j], zs[j]);
+    }
+};
+
+// L read straight from the row (when it does not fit in shared memory).
+template <class T>
+struct RowSrc {
+    const T* row;
+    const u32* mask;
+    u32 V;
+    bool vec;
+    float inv_t, cut, M;
+    u32 bmax;
+    template <class F>
+    __device__ __forceinline__ void each(F f) const {
+        for_groups(row, mask, V, vec, [&](u32 g, u32 allowed, const float* x) {
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                if (!((allowed >> j) & 1u)) continue;
+                const float z = scaled(x[j], inv_t);
+                if (z >= cut && bin_of(M, z) <= bmax) f(4u * g + (u32)j, z);
+            }
+        });
+    }
+};
+
+// k-th largest key (k >= 1) among the elements `keyf` accepts; 8-bit radix, 4 levels.
+// Returns the key; *rank_in_ties = how many elements equal to it belong to the top k; *eq = how many
+// elements equal it. Requires at least k accepted elements.
+template <class Src, class KeyF>
+__device__ u32 select_kth(Shared& s, const Src& src, KeyF keyf, u32 k, u32* rank_in_ties, u32* eq) {
+    u32 prefix = 0, pmask = 0;
+    for (int level = 0; level < 4; ++level) {
+        const u32 shift = 24u - 8u * (u32)level;
+        for (u32 b = threadIdx.x; b < 256; b += THREADS) s.cnt[b] = 0;
+        __syncthreads();
+        src.each([&](u32 id, float z) {
+            u32 key;
+            if (!keyf(id, z, key)) return;
+            if ((key & pmask) != prefix) return;
+            atomicAdd(&s.cnt[(key >> shift) & 255u], 1u);
+        });
+        __syncthreads();
+        find_digit_count(s, 256, k);
+        // The caller guarantees k accepted elements, so a digit is always found.
+        const u32 d = s.sel_digit;
+        k -= s.sel_above;
+        prefix |= d << shift;
+        pmask |= 255u << shift;
+        *eq = s.eq_count;
+        __syncthreads();
+    }
+    *rank_in_ties = k;
+    return prefix;
+}
+
+// Largest key t such that the weight of accepted elements with key >= t reaches `target`; 0 (keep
+// everything) when their total weight stays below it.
+template <class Src, class KeyF>
+__device__ u32 select_weighted(Shared& s, const Src& src, KeyF keyf, double target, u64 acc0) {
+    u32 prefix = 0, pmask = 0;
+    u64 acc = acc0;
+    for (int level = 0; level < 4; ++level) {
+        const u32 shift = 24u - 8u * (u32)level;
+        for (u32 b = threadIdx.x; b < 256; b += THREADS) s.wt[b] = 0;
+        __syncthreads();
+        src.each([&](u32 id, float z) {
+            u32 key;
+            u64 w;
+            if (!keyf(id, z, key, w)) return;
+            if ((key & pmask) != prefix) return;
+            if (w) atomicAdd(&s.wt[(key >> shift) & 255u], w);
+        });
+        __syncthreads();
+        find_digit_weight(s, 256, acc, target);
+        if (!s.sel_found) return 0u;
+        const u32 d = s.sel_digit;
+        acc = s.sel_above_w;
+        prefix |= d << shift;
+        pmask |= 255u << shift;
+        __syncthreads();
+    }
+    return prefix;
+}
+
+// Gumbel-max draw over the survivors: key > vk or (key == vk and id <= idcut) [top-k], key >= tstar
+// [top-p], z >= floor_z [min-p]. A token with z + 16.75 < M - 2.83 is skipped without computing its
+// noise: its score is below that of the row maximum, which always survives and scores >= M - 2.82.
+template <class Src>
+__device__ int draw(Shared& s, const Src& src, const RowPlan& p, float M, u32 vk, u32 idcut, u32 tstar,
+                    float floor_z) {
+    const float hopeless = __fsub_rn(M, 2.83f);
+    u64 best = 0ull;
+    src.each([&](u32 id, float z) {
+        const u32 key = okey(z);
+        if (!(key > vk || (key == vk && id <= idcut)) || key < tstar || !(z >= floor_z)) return;
+        if (__fadd_rn(z, GUMBEL_MAX) < hopeless) return;
+        u32 c[4];
+        group_bits(p, id >> 2, c);
+        const float score = __fadd_rn(z, gumbel(c[id & 3u]));
+        const u64 pk = pack_best(score, id);
+        best = pk > best ? pk : best;
+    });
+    best = block_max_u64(s, best);
+    return best ? (int)(~(u32)best) : CODE_ALL_MASKED;
+}
+
+// top-k → top-p → min-p → Gumbel draw over L. `n_list` = |L|; `w_all` = weight of all candidates.
+template <class Src>
+__device__ int cut_and_draw(Shared& s, const Src& src, const RowPlan& p, float M, u32 n_list, bool topk_live,
+                            u64 w_all) {
+    // top-k
+    const bool topk = topk_live && p.top_k < n_list;
+    u32 vk = 0, idcut = 0xffffffffu;
+    if (topk) {
+        u32 rank, eq;
+        vk = select_kth(s, src, [](u32, float z, u32& key) { key = okey(z); return true; }, p.top_k, &rank, &eq);
+        if (eq > rank) {
+            u32 r2, e2;
+            const u32 inv = select_kth(
+                s, src,
+                [vk](u32 id, float z, u32& key) {
+                    key = ~id;
+                    return okey(z) == vk;
+                },
+                rank, &r2, &e2);
+            idcut = ~inv;
+        }
+    }
+    auto in_k = [vk, idcut](u32 id, u32 key) { return key > vk || (key == vk && id <= idcut); };
+
+    // top-p
+    u32 tstar = 0;
+    if (p.flags & FLAG_TOP_P) {
+        u64 W = w_all;
+        if (topk_live) {
+            u64 mine = 0;
+            src.each([&](u32 id, float z) {
+                if (in_k(id, okey(z))) mine += weight_of(__fsub_rn(z, M));
+            });
+            // Integer sum: the order of the reduction cannot change it.
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) mine += __shfl_xor_sync(0xffffffffu, mine, o);
+            __syncthreads();
+            if (threadIdx.x == 0) s.sel_above_w = 0;
+            __syncthreads();
+            if ((threadIdx.x & 31) == 0) atomicAdd(&s.sel_above_w, mine);
+            __syncthreads();
+            W = s.sel_above_w;
+            __syncthreads();
+        }
+        const double target = (double)p.top_p * (double)W;
+        tstar = select_weighted(
+            s, src,
+            [&](u32 id, float z, u32& key, u64& w) {
+                key = okey(z);
+                if (!in_k(id, key)) return false;
+                w = weight_of(__fsub_rn(z, M));
+                return true;
+            },
+            target, 0ull);
+    }
+
+    // min-p
+    const float floor_z = (p.flags & FLAG_MIN_P) ? __fadd_rn(M, p.log_min_p) : __uint_as_float(0xff800000u);
+
+    return draw(s, src, p, M, vk, idcut, tstar, floor_z);
+}
+
+// ---------------------------------------------------------------- the kernel
+
+template <class T>
+__device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__ masks, const RowPlan* __restrict__ plans,
+                           u32 V, int* __restrict__ out) {
+    __shared__ Shared s;
+    extern __shared__ u32 dyn[];
+    u32* list_ids = dyn;
+    float* list_zs = reinterpret_cast<float*>(dyn + CAP);
+
+    const u32 r = blockIdx.x;
+    const RowPlan p = plans[r];
+    const T* row = logits + (u64)r * V;
+    const u32* mask = masks ? masks + (u64)r * ((V + 31u) / 32u) : nullptr;
+    const bool vec = (V & 3u) == 0u;
+    const bool greedy = (p.flags & FLAG_GREEDY) != 0u;
+    const bool plain = !greedy && (p.flags & (FLAG_TOP_K | FLAG_TOP_P | FLAG_MIN_P)) == 0u;
+
+    if (threadIdx.x == 0) s.flags = 0;
+    __syncthreads();
+
+    // pass 1
+    u32 bad = 0;          // bit 0: NaN, bit 1: +inf
+    u64 best_val = 0ull;  // packed (max value, lowest id): raw x when greedy, z otherwise
+    u64 best_draw = 0ull; // packed (max score, lowest id) for the plain draw
+    float best_score = __uint_as_float(0xff800000u);
+    if (!plain) {
+        // Max (and greedy argmax) only: a small loop body.
+        for_groups(row, mask, V, vec, [&](u32 g, u32 allowed, const float* x) {
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                if (!((allowed >> j) & 1u)) continue;
+                if (isnan(x[j])) {
+                    bad |= 1u;
+                    continue;
+                }
+                const float v = greedy ? x[j] : scaled(x[j], p.inv_temp);
+                if (v == __uint_as_float(0x7f800000u)) bad |= 2u;
+                if (v == __uint_as_float(0xff800000u)) continue;
+                const u64 pk = pack_best(v, 4u * g + (u32)j);
+                best_val = pk > best_val ? pk : best_val;
+            }
+        });
+    } else {
+        for_groups(row, mask, V, vec, [&](u32 g, u32 allowed, const float* x) {
+            float z[4];
+            bool need_noise = false;
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                z[j] = __uint_as_float(0xff800000u);
+                if (!((allowed >> j) & 1u)) continue;
+                if (isnan(x[j])) {
+                    bad |= 1u;
+                    continue;
+                }
+                const float v = scaled(x[j], p.inv_temp);
+                if (v == __uint_as_float(0x7f800000u)) bad |= 2u;
+                if (v == __uint_as_float(0xff800000u)) continue;
+                const u64 pk = pack_best(v, 4u * g + (u32)j);
+                best_val = pk > best_val ? pk : best_val;
+                z[j] = v;
+                if (!(__fadd_rn(v, GUMBEL_MAX) < best_score)) need_noise = true;
+            }
+            if (need_noise) {
+                u32 c[4];
+                group_bits(p, g, c);
+#pragma unroll
+                for (int j = 0; j < 4; ++j) {
+                    if (z[j] == __uint_as_float(0xff800000u)) continue;
+                    const float score = __fadd_rn(z[j], gumbel(c[j]));
+                    const u64 pk = pack_best(score, 4u * g + (u32)j);
+                    if (pk > best_draw) {
+                        best_draw = pk;
+                        best_score = score;
+                    }
+                }
+            }
+        });
+    }
+    if (bad) atomicOr(&s.flags, bad);
+    best_val = block_max_u64(s, best_val);
+    const u32 flags = s.flags;
+    if (flags & 1u) {
+        if (threadIdx.x == 0) out[r] = CODE_NAN;
+        return;
+    }
+    if (flags & 2u) {
+        if (threadIdx.x == 0) out[r] = CODE_INF;
+        return;
+    }
+    if (best_val == 0ull) {
+        if (threadIdx.x == 0) out[r] = CODE_ALL_MASKED;
+        return;
+    }
+    if (greedy) {
+        if (threadIdx.x == 0) out[r] = (int)(~(u32)best_val);
+        return;
+    }
+    if (plain) {
+        best_draw = block_max_u64(s, best_draw);
+        if (threadIdx.x == 0) out[r] = (int)(~(u32)best_draw);
+        return;
+    }
+
+    const float M = from_okey((u32)(best_val >> 32));
+    const float cut = __fsub_rn(M, CANDIDATE_SPAN);
+
+    // pass 2: histogram over d = M - z of the candidates
+    for (u32 b = threadIdx.x; b < NBINS; b += THREADS) {
+        s.cnt[b] = 0;
+        s.wt[b] = 0;
+    }
+    __syncthreads();
+    for_groups(row, mask, V, vec, [&](u32 g, u32 allowed, const float* x) {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            if (!((allowed >> j) & 1u)) continue;
+            const float z = scaled(x[j], p.inv_temp);
+            if (!(z >= cut)) continue;
+            const u32 b = bin_of(M, z);
+            atomicAdd(&s.cnt[b], 1u);
+            const u64 w = weight_of(__fsub_rn(z, M));
+            if (w) atomicAdd(&s.wt[b], w);
+        }
+    });
+    __syncthreads();
+
+    // Locate the bins of the cuts (warp 0, serial over the 1024 bins in 32-bin lanes).
+    if (threadIdx.x < 32) {
+        const u32 lane = threadIdx.x;
+        u32 c = 0;
+        u64 w = 0;
+        for (u32 b = lane * 32u; b < lane * 32u + 32u; ++b) {
+            c += s.cnt[b];
+            w += s.wt[b];
+        }
+        u32 ci = c;
+        u64 wi = w;
+#pragma unroll
+        for (int o = 1; o < 32; o <<= 1) {
+            const u32 tc = __shfl_up_sync(0xffffffffu, ci, o);
+            const u64 tw = __shfl_up_sync(0xffffffffu, wi, o);
+            if (lane >= (u32)o) {
+                ci += tc;
+                wi += tw;
+            }
+        }
+        const u32 n_cand = __shfl_sync(0xffffffffu, ci, 31);
+        const u64 w_all = __shfl_sync(0xffffffffu, wi, 31);
+        // top-k bin: first bin where the count from the top reaches k.
+        u32 bk = NBINS;
+        if ((p.flags & FLAG_TOP_K) && p.top_k <= n_cand) {
+            const unsigned bal = __ballot_sync(0xffffffffu, ci >= p.top_k);
+            const u32 l = (u32)(__ffs(bal) - 1);
+            if (lane == l) {
+                u32 run = ci - c;
+                for (u32 b = lane * 32u;; ++b) {
+                    run += s.cnt[b];
+                    if (run >= p.top_k) {
+                        bk = b;
+                        break;
+                    }
+                }
+            }
+            bk = __shfl_sync(0xffffffffu, bk, l);
+        }
+        const bool topk_live = bk < NBINS;
+        u32 bmax = NBINS - 1;
+        u32 bp = NBINS;      // top-p boundary bin (when top-k is not live)
+        u64 acc_bp = 0;      // weight of the bins above bp
+        u32 bm = NBINS - 1;  // min-p boundary bin
+        if (topk_live) bmax = bk;
+        if ((p.flags & FLAG_TOP_P) && !topk_live) {
+            const double target = (double)p.top_p * (double)w_all;
+            const unsigned bal = __ballot_sync(0xffffffffu, (double)wi >= target);
+            const u32 l = bal ? (u32)(__ffs(bal) - 1) : 31u;
+            u32 b_found = NBINS - 1;
+            u64 acc_found = 0;
+            if (lane == l && bal) {
+                u64 run = wi - w;
+                for (u32 b = lane * 32u; b < lane * 32u + 32u; ++b) {
+                    if ((double)(run + s.wt[b]) >= target) {
+                        b_found = b;
+                        acc_found = run;
+                        break;
+                    }
+                    run += s.wt[b];
+                }
+            }
+            bp = __shfl_sync(0xffffffffu, b_found, l);
+            acc_bp = __shfl_sync(0xffffffffu, acc_found, l);
+            bmax = bp < bmax ? bp : bmax;
+        }
+        if ((p.flags & FLAG_MIN_P) && !((p.flags & FLAG_TOP_P) && topk_live)) {
+            const float floor_z = __fadd_rn(M, p.log_min_p);
+            bm = floor_z >= cut ? bin_of(M, floor_z) : NBINS - 1;
+            bmax = bm < bmax ? bm : bmax;
+        }
+        // |L| = candidates in bins <= bmax.
+        u32 mine = 0;
+        for (u32 b = lane * 32u; b < lane * 32u + 32u; ++b)
+            if (b <= bmax) mine += s.cnt[b];
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) mine += __shfl_xor_sync(0xffffffffu, mine, o);
+        u32 mode = MODE_GENERIC;
+        if (mine <= CAP) mode = MODE_LIST;
+        else if (!topk_live && bp < NBINS && bp <= bm && s.cnt[bp] <= CAP) mode = MODE_REFINE;
+        else if (!topk_live && (bp == NBINS || bm < bp)) mode = MODE_DIRECT;
+        if (lane == 0) {
+            s.sel_digit = bmax;
+            s.sel_found = topk_live ? 1u : 0u;
+            s.sel_above_w = w_all;
+            s.eq_count = mine;
+            s.n_list = 0;
+            s.mode = mode;
+            s.n_bnd = bp < NBINS ? s.cnt[bp] : 0u;
+            s.acc_bnd = acc_bp;
+        }
+    }
+    __syncthreads();
+    const u32 bmax = s.sel_digit;
+    const bool topk_live = s.sel_found != 0u;
+    const u64 w_all = s.sel_above_w;
+    const u32 n_list = s.eq_count;
+    const u32 mode = s.mode;
+    const u32 n_bnd = s.n_bnd;
+    const u64 acc_bnd = s.acc_bnd;
+    __syncthreads();
+
+    // pass 3 (MODE_LIST: all of L; MODE_REFINE: the boundary bin only) into shared memory. The order
+    // of the list is irrelevant: everything after it is order-free.
+    if (mode == MODE_LIST || mode == MODE_REFINE) {
+        const bool whole = mode == MODE_LIST;
+        for_groups(row, mask, V, vec, [&](u32 g, u32 allowed, const float* x) {
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                if (!((allowed >> j) & 1u)) continue;
+                const float z = scaled(x[j], p.inv_temp);
+                if (!(z >= cut)) continue;
+                const u32 b = bin_of(M, z);
+                if (whole ? b > bmax : b != bmax) continue;
+                const u32 slot = atomicAdd(&s.n_list, 1u);
+                list_ids[slot] = 4u * g + (u32)j;
+                list_zs[slot] = z;
+            }
+        });
+        __syncthreads();
+    }
+    const float floor_z = (p.flags & FLAG_MIN_P) ? __fadd_rn(M, p.log_min_p) : __uint_as_float(0xff800000u);
+    const RowSrc<T> rsrc{row, mask, V, vec, p.inv_temp, cut, M, bmax};
+    int result;
+    if (mode == MODE_LIST) {
+        const ListSrc src{list_ids, list_zs, n_list};
+        result = cut_and_draw(s, src, p, M, n_list, topk_live, w_all);
+    } else if (mode == MODE_REFINE) {
+        // Bins above the boundary carry acc_bnd < target; the threshold key lies inside the boundary bin.
+        const ListSrc src{list_ids, list_zs, n_bnd};
+        const double target = (double)p.top_p * (double)w_all;
+        const u32 tstar = select_weighted(
+            s, src,
+            [&](u32, float z, u32& key, u64& w) {
+                key = okey(z);
+                w = weight_of(__fsub_rn(z, M));
+                return true;
+            },
+            target, acc_bnd);
+        result = draw(s, rsrc, p, M, 0u, 0xffffffffu, tstar, floor_z);
+    } else if (mode == MODE_DIRECT) {
+        result = draw(s, rsrc, p, M, 0u, 0xffffffffu, 0u, floor_z);
+    } else {
+        result = cut_and_draw(s, rsrc, p, M, n_list, topk_live, w_all);
+    }
+    if (threadIdx.x == 0) out[r] = result;
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS)
+lexpro_sample_f32(const float* logits, const u32* masks, const RowPlan* plans, u32 V, int* out) {
+    sample_row<float>(logits, masks, plans, V, out);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS)
+lexpro_sample_bf16(const u16* logits, const u32* masks, const RowPlan* plans, u32 V, int* out) {
+    sample_row<u16>(logits, masks, plans, V, out);
+}

@@ -1,0 +1,98 @@
+//! 数罪并罚 (Art. 69): combining the sentences of several charges into the executed term.
+
+use super::guideline::Penal;
+use crate::contract::{TermKind, TraceStep};
+
+/// Share of the other terms added to the heaviest one (限制加重原则: "在总和刑期以下、数刑中最高刑期
+/// 以上，酌情决定执行的刑期"). Calibrated: docs/CALIBRATION.md#combine.
+pub const DEFAULT_PORTION: f64 = 0.5;
+
+/// Combines per-charge penalties per Art. 69; `portion` places the result between the heaviest term
+/// and the statutory cap.
+pub fn combine(terms: &[Penal], portion: f64) -> (Penal, Vec<TraceStep>) {
+    let mut trace = Vec::new();
+    let cite = "刑法第69条";
+    if terms.contains(&Penal::Death) {
+        trace.push(TraceStep::new("sentence", "数罪中有判处死刑的，只执行死刑（吸收原则）").cite(cite));
+        return (Penal::Death, trace);
+    }
+    if terms.contains(&Penal::Life) {
+        trace.push(TraceStep::new("sentence", "数罪中有判处无期徒刑的，只执行无期徒刑（吸收原则）").cite(cite));
+        return (Penal::Life, trace);
+    }
+    let of_kind = |k: TermKind| -> Vec<f64> {
+        terms.iter().filter_map(|t| match t {
+            Penal::Months { kind, months } if *kind == k => Some(*months),
+            _ => None,
+        }).collect()
+    };
+    // 第2款: 有期徒刑 absorbs 拘役; 管制 is executed after 有期徒刑 / 拘役 and does not add custody.
+    let (kind, ms, cap_of) = {
+        let fixed = of_kind(TermKind::FixedTerm);
+        let det = of_kind(TermKind::CriminalDetention);
+        let sur = of_kind(TermKind::PublicSurveillance);
+        if !fixed.is_empty() {
+            if !det.is_empty() {
+                trace.push(TraceStep::new("sentence", "数罪中有判处有期徒刑和拘役的，执行有期徒刑").cite("刑法第69条第2款"));
+            }
+            (TermKind::FixedTerm, fixed, (|s: f64| if s < 420.0 { 240.0 } else { 300.0 }) as fn(f64) -> f64)
+        } else if !det.is_empty() {
+            (TermKind::CriminalDetention, det, (|_| 12.0) as fn(f64) -> f64)
+        } else if !sur.is_empty() {
+            (TermKind::PublicSurveillance, sur, (|_| 36.0) as fn(f64) -> f64)
+        } else {
+            let p = if terms.contains(&Penal::FineOnly) { Penal::FineOnly } else { Penal::Exempt };
+            return (p, trace);
+        }
+    };
+    let max = ms.iter().copied().fold(0.0, f64::max);
+    let sum: f64 = ms.iter().sum();
+    let cap = cap_of(sum);
+    let hi = sum.min(cap);
+    let months = if ms.len() == 1 { max } else { (max + portion * (hi - max)).round().clamp(max, hi.max(max)) };
+    if ms.len() > 1 {
+        trace.push(
+            TraceStep::new(
+                "sentence",
+                format!("数罪并罚：总和刑期 {sum} 个月，最高刑 {max} 个月，上限 {cap} 个月；在最高刑以上、总和刑期以下取 {:.0}% 位置（docs/CALIBRATION.md#combine）= {months} 个月", portion * 100.0),
+            )
+            .cite(cite)
+            .value(months),
+        );
+    }
+    (Penal::Months { kind, months }, trace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed(m: f64) -> Penal {
+        Penal::Months { kind: TermKind::FixedTerm, months: m }
+    }
+
+    #[test]
+    fn between_max_and_sum() {
+        let (p, t) = combine(&[fixed(36.0), fixed(12.0)], 0.5);
+        assert_eq!(p, fixed(42.0));
+        assert!(!t.is_empty());
+        assert_eq!(combine(&[fixed(36.0), fixed(12.0)], 0.0).0, fixed(36.0));
+        assert_eq!(combine(&[fixed(36.0), fixed(12.0)], 1.0).0, fixed(48.0));
+    }
+
+    #[test]
+    fn caps_twenty_and_twenty_five_years() {
+        assert_eq!(combine(&[fixed(180.0), fixed(180.0)], 1.0).0, fixed(240.0));
+        assert_eq!(combine(&[fixed(180.0), fixed(180.0), fixed(120.0)], 1.0).0, fixed(300.0));
+    }
+
+    #[test]
+    fn absorption() {
+        assert_eq!(combine(&[fixed(36.0), Penal::Life], 0.5).0, Penal::Life);
+        assert_eq!(combine(&[Penal::Death, Penal::Life], 0.5).0, Penal::Death);
+        let det = Penal::Months { kind: TermKind::CriminalDetention, months: 5.0 };
+        assert_eq!(combine(&[fixed(10.0), det], 0.5).0, fixed(10.0));
+        assert_eq!(combine(&[det, det, det], 1.0).0, Penal::Months { kind: TermKind::CriminalDetention, months: 12.0 });
+        assert_eq!(combine(&[Penal::Exempt, Penal::FineOnly], 0.5).0, Penal::FineOnly);
+    }
+}
