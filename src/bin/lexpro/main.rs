@@ -5,8 +5,10 @@ mod batch_cmd;
 mod cases_cmd;
 mod common;
 mod eval_judgments_cmd;
+mod eval_terms_cmd;
 mod extract_cmd;
 mod kb_cmd;
+mod repl_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -36,12 +38,18 @@ enum Command {
     Eval(EvalCommand),
     /// Similar-case index.
     Cases(cases_cmd::CasesArgs),
+    /// Interactive session: paste a fact, read the analysis.
+    Repl(repl_cmd::ReplArgs),
 }
 
 #[derive(Subcommand)]
 enum EvalCommand {
     /// Charges and articles against CAIL-format gold cases.
     Judgments(eval_judgments_cmd::EvalJudgmentsArgs),
+    /// Elements against a GUIDE-format gold file (per-key precision / recall / F1).
+    Elements(extract_cmd::EvalElementsArgs),
+    /// Sentences against CAIL-format gold cases (CAIL term score per charge).
+    Terms(eval_terms_cmd::EvalTermsArgs),
 }
 
 fn main() {
@@ -53,7 +61,10 @@ fn main() {
         Command::Analyze(a) => analyze_cmd::run(a, &kb),
         Command::Batch(a) => batch_cmd::run(a, &kb),
         Command::Eval(EvalCommand::Judgments(a)) => eval_judgments_cmd::run(a),
+        Command::Eval(EvalCommand::Elements(a)) => extract_cmd::run_eval(a),
+        Command::Eval(EvalCommand::Terms(a)) => eval_terms_cmd::run(a),
         Command::Cases(a) => cases_cmd::run(a),
+        Command::Repl(a) => repl_cmd::run(a, &kb),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
