@@ -12,7 +12,7 @@ fn logits(rows: usize) -> Vec<f32> {
         .map(|i| {
             let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
             let bulk = (h % 2000) as f32 / 400.0 - 2.5;
-            if h % 7919 == 0 { bulk + 10.0 } else { bulk }
+            if h.is_multiple_of(7919) { bulk + 10.0 } else { bulk }
         })
         .collect()
 }

@@ -154,8 +154,10 @@ def parse_law(path: str) -> dict[str, Article]:
 TAG = re.compile(r'【([^】]+)】')
 
 
-def parse_lvshu(path: str) -> dict[str, list[tuple[list[str], str]]]:
-    """Article → [(charge tags, paragraph text without tags)] for each line of the annotated copy."""
+def parse_lvshu(path: str, headings: dict[str, list[str]] | None = None) -> dict[str, list[tuple[list[str], str]]]:
+    """Article → [(charge tags, paragraph text without tags)] for each line of the annotated copy;
+    editorial headings that name no charge (【本章适用的主体范围】) are collected into `headings`."""
+    headings = {} if headings is None else headings
     out: dict[str, list[tuple[list[str], str]]] = {}
     cur = None
     in_special = False
@@ -182,6 +184,8 @@ def parse_lvshu(path: str) -> dict[str, list[tuple[list[str], str]]]:
                      for t in tags] if in_special else []
             names = [t for t in names if t.endswith('罪')]
             out[cur].append((names, body))
+            if in_special:
+                headings.setdefault(cur, []).extend(t for t in tags if not t.endswith('罪'))
     return out
 
 
@@ -618,7 +622,10 @@ def canonical_charge(tag: str, official: set[str], renamed: dict[str, list[str]]
     if tag.startswith('特殊形式的'):
         return tag[len('特殊形式的'):]
     if tag.endswith('犯罪'):
-        return None
+        # 【斡旋受贿犯罪】 (第388条): a form of the charge whose name ends the tag
+        core = tag[:-2]
+        cands = sorted((n for n in official if core.endswith(n[:-1]) and len(n) > 2), key=len, reverse=True)
+        return cands[0] if cands else None
     return tag
 
 
@@ -1040,7 +1047,8 @@ def main(argv=None) -> int:
     data = a.data or os.path.join(os.path.dirname(os.path.abspath(law)), 'data', 'cail2018')
 
     arts = parse_law(os.path.join(law, 'criminal_law.md'))
-    lv = parse_lvshu(os.path.join(law, 'criminal_law_lvshu_annotated.md'))
+    headings: dict[str, list[str]] = {}
+    lv = parse_lvshu(os.path.join(law, 'criminal_law_lvshu_annotated.md'), headings)
     edits, _dates = parse_amendments(os.path.join(law, 'amendments'))
     official, renamed, _refs_of = official_names(os.path.join(law, 'interpretations'))
     crimes45 = read_crimes_tsv(os.path.join(law, 'crimes.tsv'))
@@ -1301,7 +1309,27 @@ def main(argv=None) -> int:
             if fn.endswith('.law'):
                 os.remove(os.path.join(d, fn))
     write_generic(out)
-    n_versions = write_articles(out, law, arts, edits, report)
+    # special-part articles that define no generated charge: say what they are
+    art_notes: dict[str, list[str]] = collections.defaultdict(list)
+    for k, art in arts.items():
+        if art.part != 'special':
+            continue
+        owners = [c for c, cd in charges.items() if any(pk == k for pk, _ in cd.places)]
+        if not owners:
+            hs = headings.get(k) or []
+            if hs:
+                art_notes[k].append('defines no charge of its own: ' + '、'.join(f'【{h}】' for h in hs) +
+                                    ' (editorial heading of the annotated copy)')
+            elif norm(art.text).strip('（）()') == '删去':
+                art_notes[k].append('repealed: the article now reads （删去）; see amended_by and version for what it said')
+            else:
+                art_notes[k].append('defines no charge of its own: a general provision of its chapter')
+        elif all(c in crimes45 for c in owners):
+            ps = art.paragraphs()
+            if all(re.search(r'依照本法第[%s]+条' % CN_NUM, x) or not CLAUSE_PEN.search(x.split('\n')[0]) for x in ps) \
+                    and any(re.search(r'依照本法第[%s]+条' % CN_NUM, x) for x in ps):
+                art_notes[k].append('applies ' + '、'.join(owners) + ' (written by hand in knowledge/crimes/)')
+    n_versions = write_articles(out, law, arts, edits, report, art_notes)
     stats = write_charges(out, arts, charges, crimes45, curated, act_texts, first_items, df, report)
     report['articles'] = len(arts)
     report['special_part_articles'] = sum(1 for x in arts.values() if x.part == 'special')
@@ -1394,7 +1422,7 @@ def reconstruct_after(es: list[AmendEdit], i: int, current: str) -> str | None:
 
 
 def write_articles(out: str, law_dir: str, arts: dict[str, Article], edits: list[AmendEdit],
-                   report: dict) -> int:
+                   report: dict, art_notes: dict[str, list[str]]) -> int:
     """One file per chapter; returns the number of earlier versions written."""
     by_art: dict[str, list[AmendEdit]] = collections.defaultdict(list)
     for e in edits:
@@ -1450,6 +1478,7 @@ def write_articles(out: str, law_dir: str, arts: dict[str, Article], edits: list
             notes.append('changed in part (single paragraphs added, replaced or removed) by ' +
                          '、'.join(sorted({e.amendment for e in partial}, key=AMEND_ORDER.index)) +
                          ': a whole earlier text is given only where the amendments state it')
+        notes.extend(art_notes.get(k, []))
         if k in keys2009:
             notes.append('in_force: adoption date of the 2009 决定 from the statute header; its text is not in the sources')
         for n in notes:

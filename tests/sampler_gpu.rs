@@ -97,7 +97,7 @@ fn param_sets() -> Vec<SamplingParams> {
         SamplingParams { seed: 4, top_p: 0.9, ..d },
         SamplingParams { seed: 5, top_k: 40, top_p: 0.8, temperature: 0.8, ..d },
         SamplingParams { seed: 6, min_p: 0.05, ..d },
-        SamplingParams { seed: 7, top_k: 1000, top_p: 0.95, min_p: 0.02, temperature: 1.3, ..d },
+        SamplingParams { seed: 7, top_k: 1000, top_p: 0.95, min_p: 0.02, temperature: 1.3 },
         SamplingParams { seed: 8, top_k: 1, ..d },
         SamplingParams { seed: 9, top_p: 0.5, temperature: 2.0, ..d },
     ]

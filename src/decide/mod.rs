@@ -66,7 +66,7 @@ impl Default for DecideConfig {
     fn default() -> Self {
         DecideConfig {
             secondary_ratio: 0.5,
-            secondary_precedent: 0.3,
+            secondary_precedent: 0.45,
             secondary_cue: 4.0,
             max_charges: 4,
             warn_below: 0.4,
@@ -376,10 +376,10 @@ mod tests {
         let kb = tiny_kb();
         let ex = Extraction::default();
         let s1 = Signals { cue: 2.0, cue_spans: vec![(0, 2)], ..Default::default() };
-        let s2 = Signals { cue: 2.0, cue_spans: vec![(1, 3)], ..Default::default() };
+        let s2 = Signals { cue: 4.0, cue_spans: vec![(1, 3)], ..Default::default() };
         let d = decide(&kb, "", &ex, &[cand("盗窃罪", 2.0, s1.clone()), cand("抢夺罪", 1.8, s2)]);
         assert_eq!(d.charges.len(), 1, "overlapping cue spans are one act");
-        let s3 = Signals { cue: 2.0, cue_spans: vec![(10, 12)], ..Default::default() };
+        let s3 = Signals { cue: 4.0, cue_spans: vec![(10, 12)], ..Default::default() };
         let d = decide(&kb, "", &ex, &[cand("盗窃罪", 2.0, s1), cand("抢夺罪", 1.8, s3)]);
         assert_eq!(d.charges.len(), 2, "separate acts are 数罪");
     }

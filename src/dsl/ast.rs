@@ -107,6 +107,8 @@ pub struct ArticleAst {
     pub versions: Vec<VersionAst>,
     /// Amendments.
     pub amended_by: Vec<String>,
+    /// Editorial notes (e.g. why the article defines no charge).
+    pub notes: Vec<String>,
 }
 
 /// A cue or anti-cue.

@@ -171,7 +171,7 @@ fn first(p: Pair) -> Option<Pair> {
 fn article(cx: &mut Ctx, p: Pair) -> ArticleAst {
     let mut it = p.into_inner();
     let num = it.next().map(|n| cx.spanned(&n, n.as_str().to_string())).unwrap_or(Spanned { node: String::new(), span: Span::default() });
-    let mut a = ArticleAst { number: num, part: None, chapter: None, in_force: None, text: None, versions: vec![], amended_by: vec![] };
+    let mut a = ArticleAst { number: num, part: None, chapter: None, in_force: None, text: None, versions: vec![], amended_by: vec![], notes: vec![] };
     for f in it {
         match f.as_rule() {
             Rule::part_f => a.part = first(f).map(|k| cx.spanned(&k, k.as_str().to_string())),
@@ -179,6 +179,7 @@ fn article(cx: &mut Ctx, p: Pair) -> ArticleAst {
             Rule::in_force_f => a.in_force = first(f).and_then(|d| cx.date(&d)),
             Rule::text_f => a.text = first(f).map(text_of),
             Rule::amended_f => a.amended_by.extend(first(f).map(text_of)),
+            Rule::note_f => a.notes.extend(first(f).map(text_of)),
             Rule::version_b => {
                 let mut v = VersionAst { span: cx.span(&f), ..Default::default() };
                 for vf in f.into_inner() {

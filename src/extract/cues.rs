@@ -3,13 +3,13 @@
 //! A cue hit counts unless a negate pattern of the same element matches in the same clause or overlaps the hit
 //! (a negate may reach across commas: `投案[^。]{0,30}不(能|应)认定[^。]{0,4}自首`), the sentence reports a claim
 //! the court did not accept, or — for circumstances personal to the defendant — another party is its subject.
-//! All patterns are compiled once; a `RegexSet` tells which ones can match before any is run for positions.
+//! All patterns are compiled once.
 
 use super::numbers::parse_group;
 use super::spans::Doc;
 use super::ExtractError;
 use crate::kb::model::{ElementKind, KnowledgeBase};
-use regex::{Regex, RegexSet};
+use regex::Regex;
 
 /// Circumstances that belong to the person who acted (刑法第65、67、68条: 累犯, 自首, 坦白, 立功 are personal):
 /// a co-defendant's 自首 is not the defendant's.
@@ -47,6 +47,174 @@ fn extend_number_start(text: &str, mut start: usize) -> usize {
     start
 }
 
+const META: &[char] = &['\\', '.', '[', ']', '(', ')', '{', '}', '|', '?', '*', '+', '^', '$'];
+
+fn is_quantifier_at(chars: &[char], i: usize) -> bool {
+    matches!(chars.get(i), Some('?' | '*' | '{'))
+}
+
+/// Index just past the group or class opening at `i` (`(` … `)` or `[` … `]`), honouring escapes and nesting.
+fn close_of(chars: &[char], i: usize) -> Option<usize> {
+    let (open, close) = if chars[i] == '[' { ('[', ']') } else { ('(', ')') };
+    let mut depth = 0usize;
+    let mut j = i;
+    while j < chars.len() {
+        match chars[j] {
+            '\\' => j += 1,
+            '[' if open == '(' => j = close_of(chars, j)? - 1,
+            c if c == open => depth += 1,
+            c if c == close => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j + 1);
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    None
+}
+
+/// Splits `chars` at the `|` of nesting depth 0.
+fn top_alternatives(chars: &[char]) -> Option<Vec<Vec<char>>> {
+    let mut out = vec![Vec::new()];
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => {
+                let last = out.last_mut()?;
+                last.extend(chars.get(i..(i + 2).min(chars.len()))?);
+                i += 2;
+                continue;
+            }
+            '(' | '[' => {
+                let j = close_of(chars, i)?;
+                out.last_mut()?.extend(&chars[i..j]);
+                i = j;
+                continue;
+            }
+            '|' => out.push(Vec::new()),
+            c => out.last_mut()?.push(c),
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+/// Literals of which at least one must occur for `pattern` to match (a conservative reading of the pattern:
+/// a required literal run or a required group of plain literal alternatives); `None` when none is found.
+pub fn required_literals(pattern: &str) -> Option<Vec<String>> {
+    let chars: Vec<char> = pattern.chars().collect();
+    if pattern.starts_with("(?i") || pattern.contains("(?i") || pattern.contains("(?x") {
+        return None;
+    }
+    let alts = top_alternatives(&chars)?;
+    if alts.len() > 1 {
+        let mut all = Vec::new();
+        for a in alts {
+            all.extend(required_literals(&a.iter().collect::<String>())?);
+        }
+        return Some(all);
+    }
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' => {
+                i += 2;
+                if is_quantifier_at(&chars, i) {
+                    i += 1;
+                }
+            }
+            '[' => {
+                i = close_of(&chars, i)?;
+            }
+            '(' => {
+                let j = close_of(&chars, i)?;
+                if !is_quantifier_at(&chars, j) && !matches!(chars.get(j), Some('+')) {
+                    let mut inner: &[char] = &chars[i + 1..j - 1];
+                    if inner.first() == Some(&'?') {
+                        // (?:…) or (?P<name>…)
+                        let skip = match inner.get(1) {
+                            Some(':') => 2,
+                            Some('P') => inner.iter().position(|&c| c == '>').map_or(inner.len(), |p| p + 1),
+                            _ => inner.len(),
+                        };
+                        inner = &inner[skip.min(inner.len())..];
+                    }
+                    if let Some(alts) = top_alternatives(inner) {
+                        let plain = alts.iter().all(|a| !a.is_empty() && a.iter().all(|c| !META.contains(c)));
+                        if plain {
+                            return Some(alts.into_iter().map(|a| a.into_iter().collect()).collect());
+                        }
+                    }
+                }
+                i = j;
+            }
+            _ if META.contains(&c) => i += 1,
+            _ => {
+                let mut run = String::new();
+                while i < chars.len() && !META.contains(&chars[i]) {
+                    if is_quantifier_at(&chars, i + 1) || matches!(chars.get(i + 1), Some('+')) {
+                        break;
+                    }
+                    run.push(chars[i]);
+                    i += 1;
+                }
+                if !run.is_empty() {
+                    return Some(vec![run]);
+                }
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
+/// What must appear in a text for a cue to possibly match: the first one or two characters of each literal.
+#[derive(Debug, Clone)]
+struct Trigger(Vec<(char, Option<char>)>);
+
+impl Trigger {
+    fn of(pattern: &str) -> Option<Trigger> {
+        let lits = required_literals(pattern)?;
+        let mut keys = Vec::new();
+        for l in lits {
+            let mut it = l.chars();
+            let a = it.next()?;
+            keys.push((a, it.next()));
+        }
+        Some(Trigger(keys))
+    }
+
+    fn may_match(&self, text: &TextKeys) -> bool {
+        self.0.iter().any(|&(a, b)| match b {
+            Some(b) => text.bigrams.binary_search(&(a, b)).is_ok(),
+            None => text.chars.binary_search(&a).is_ok(),
+        })
+    }
+}
+
+/// The characters and character pairs of a text, sorted, for [`Trigger`] checks.
+struct TextKeys {
+    chars: Vec<char>,
+    bigrams: Vec<(char, char)>,
+}
+
+impl TextKeys {
+    fn new(text: &str) -> TextKeys {
+        let cs: Vec<char> = text.chars().collect();
+        let mut chars = cs.clone();
+        chars.sort_unstable();
+        chars.dedup();
+        let mut bigrams: Vec<(char, char)> = cs.windows(2).map(|w| (w[0], w[1])).collect();
+        bigrams.sort_unstable();
+        bigrams.dedup();
+        TextKeys { chars, bigrams }
+    }
+}
+
 /// One element's compiled patterns.
 #[derive(Debug)]
 pub struct CompiledElement {
@@ -56,6 +224,8 @@ pub struct CompiledElement {
     pub kind: ElementKind,
     /// Cue regexes, weights, and whether the cue has an `n` group.
     pub cues: Vec<(Regex, f64, bool)>,
+    /// Per cue, the literals one of which must occur (skips the regex on most texts).
+    triggers: Vec<Option<Trigger>>,
     /// Negate regexes.
     pub negates: Vec<Regex>,
     /// Personal circumstance (attribution check applies).
@@ -82,8 +252,6 @@ pub struct CueHit {
 pub struct CueSet {
     /// Elements in name order.
     pub elements: Vec<CompiledElement>,
-    set: Option<RegexSet>,
-    index: Vec<(usize, usize)>,
 }
 
 fn compile(element: &str, pattern: &str) -> Result<Regex, ExtractError> {
@@ -98,36 +266,26 @@ impl CueSet {
     /// Compiles every cue and negate of `kb`.
     pub fn new(kb: &KnowledgeBase) -> Result<CueSet, ExtractError> {
         let mut elements = Vec::new();
-        let mut patterns = Vec::new();
-        let mut index = Vec::new();
         for (name, el) in &kb.elements {
             let mut cues = Vec::new();
-            for (ci, cue) in el.cues.iter().enumerate() {
+            let mut triggers = Vec::new();
+            for cue in &el.cues {
                 let re = compile(name, &cue.pattern)?;
                 let has_n = re.capture_names().any(|n| n == Some("n"));
                 cues.push((re, cue.weight, has_n));
-                patterns.push(cue.pattern.clone());
-                index.push((elements.len(), ci));
+                triggers.push(Trigger::of(&cue.pattern));
             }
             let negates = el.negates.iter().map(|p| compile(name, p)).collect::<Result<Vec<_>, _>>()?;
             elements.push(CompiledElement {
                 name: name.clone(),
                 kind: el.kind.clone(),
                 cues,
+                triggers,
                 negates,
                 personal: PERSONAL.contains(&name.as_str()),
             });
         }
-        let set = if patterns.is_empty() {
-            None
-        } else {
-            Some(RegexSet::new(&patterns).map_err(|e| ExtractError::BadPattern {
-                element: "(cue set)".to_string(),
-                pattern: String::new(),
-                message: e.to_string(),
-            })?)
-        };
-        Ok(CueSet { elements, set, index })
+        Ok(CueSet { elements })
     }
 
     /// Index of an element by name.
@@ -138,30 +296,42 @@ impl CueSet {
     /// Every surviving cue hit in `doc`, grouped by element (in element order, then text order).
     pub fn hits(&self, doc: &Doc) -> Vec<Vec<CueHit>> {
         let mut out: Vec<Vec<CueHit>> = vec![Vec::new(); self.elements.len()];
-        let Some(set) = &self.set else { return out };
         let text = doc.norm.as_str();
-        for pi in set.matches(text).into_iter() {
-            let (ei, ci) = self.index[pi];
-            let el = &self.elements[ei];
-            let (re, weight, has_n) = &el.cues[ci];
-            for caps in re.captures_iter(text) {
-                let Some(m) = caps.get(0) else { continue };
-                if m.start() == m.end() {
+        // One search per cue: each regex keeps its own literal prefilter and DFA, which is far faster than one
+        // RegexSet over hundreds of patterns with long bounded gaps. Capture groups are resolved only inside a
+        // match that survived.
+        let keys = TextKeys::new(text);
+        for (ei, el) in self.elements.iter().enumerate() {
+            // Negate matches are computed once per element, and only when one of its cues matched.
+            let mut negs: Option<Vec<(usize, usize)>> = None;
+            for ((re, weight, has_n), trigger) in el.cues.iter().zip(&el.triggers) {
+                if trigger.as_ref().is_some_and(|t| !t.may_match(&keys)) {
                     continue;
                 }
-                if !self.survives(doc, el, m.start(), m.end()) {
-                    continue;
+                for m in re.find_iter(text) {
+                    if m.start() == m.end() {
+                        continue;
+                    }
+                    let negs = negs.get_or_insert_with(|| {
+                        let mut v: Vec<(usize, usize)> =
+                            el.negates.iter().flat_map(|n| n.find_iter(text).map(|x| (x.start(), x.end()))).collect();
+                        v.sort_unstable();
+                        v
+                    });
+                    if !self.survives_with(doc, el, m.start(), m.end(), negs) {
+                        continue;
+                    }
+                    let n = if *has_n {
+                        re.captures_at(&text[..m.end()], m.start()).and_then(|caps| caps.name("n")).map(|g| {
+                            // A greedy gap before the group may have eaten the number's first digits.
+                            let start = extend_number_start(text, g.start());
+                            (start, g.end(), parse_group(&text[start..g.end()]))
+                        })
+                    } else {
+                        None
+                    };
+                    out[ei].push(CueHit { element: ei, weight: *weight, start: m.start(), end: m.end(), n });
                 }
-                let n = if *has_n {
-                    caps.name("n").map(|g| {
-                        // A greedy gap before the group may have eaten the number's first digits: take them back.
-                        let start = extend_number_start(text, g.start());
-                        (start, g.end(), parse_group(&text[start..g.end()]))
-                    })
-                } else {
-                    None
-                };
-                out[ei].push(CueHit { element: ei, weight: *weight, start: m.start(), end: m.end(), n });
             }
         }
         for hits in &mut out {
@@ -169,6 +339,24 @@ impl CueSet {
             hits.dedup_by(|a, b| a.start == b.start && a.end == b.end);
         }
         out
+    }
+
+    /// [`CueSet::survives`] with the element's negate matches over the whole text already computed (sorted).
+    fn survives_with(&self, doc: &Doc, el: &CompiledElement, start: usize, end: usize, negs: &[(usize, usize)]) -> bool {
+        let ch = doc.char_of(start);
+        if doc.is_unaccepted(ch) || (el.personal && doc.is_other_party(ch)) {
+            return false;
+        }
+        if negs.is_empty() {
+            return true;
+        }
+        let (cs, ce) = doc.clause_of(ch);
+        let (cs_b, ce_b) = (doc.byte_of(cs), doc.byte_of(ce));
+        let (ss, se) = doc.sentences.get(doc.sentence_of(ch)).copied().unwrap_or((cs, ce));
+        let (ss_b, se_b) = (doc.byte_of(ss), doc.byte_of(se));
+        !negs.iter().any(|&(ns, ne)| {
+            ns >= ss_b && ne <= se_b && ((ns < end && start < ne) || (ns < ce_b && cs_b < ne))
+        })
     }
 
     /// True when a match at `[start, end)` (bytes) of element `el` is neither negated nor out of scope.
@@ -256,6 +444,36 @@ mod tests {
     fn rejected_claim_and_co_defendant() {
         assert!(!found("辩护人提出被告人有自首情节。经查，该意见与事实不符，本院不予采纳。", "surrender"));
         assert!(!found("同案人李某主动到公安机关投案。", "surrender"));
+    }
+
+    #[test]
+    fn required_literals_of_patterns() {
+        let r = |p: &str| required_literals(p);
+        assert_eq!(r("自首"), Some(vec!["自首".to_string()]));
+        assert_eq!(r("退赃|退赔"), Some(vec!["退赃".to_string(), "退赔".to_string()]));
+        assert_eq!(r("(主动|自动)(投案|归案)"), Some(vec!["主动".to_string(), "自动".to_string()]));
+        assert_eq!(r("(?P<n>[0-9]+)(名|人)[^，]{0,4}死亡"), Some(vec!["名".to_string(), "人".to_string()]));
+        assert_eq!(r("(被害人)?[^，]{0,8}谅解"), Some(vec!["谅解".to_string()]));
+        assert_eq!(r("起(次要|辅助)?作用"), Some(vec!["起".to_string()]));
+        assert_eq!(r("[0-9]+克"), Some(vec!["克".to_string()]));
+        assert_eq!(r("a|[0-9]+"), None);
+        assert_eq!(r("(?i)abc"), None);
+        assert_eq!(r("\\d+次"), Some(vec!["次".to_string()]));
+    }
+
+    #[test]
+    fn triggers_never_hide_a_match() {
+        let pats = ["自首", "(主动|自动)(投案|归案)", "(?P<n>[0-9]+)(名|人)[^，]{0,4}死亡", "起(次要|辅助)?作用", "退赃|退赔"];
+        let texts = ["被告人主动投案，系自首", "致2人死亡", "在共同犯罪中起作用", "已退赔", "无关文字"];
+        for p in pats {
+            let re = Regex::new(p).unwrap();
+            let t = Trigger::of(p).unwrap();
+            for x in texts {
+                if re.is_match(x) {
+                    assert!(t.may_match(&TextKeys::new(x)), "{p} on {x}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -72,10 +72,22 @@ fn matcher() -> &'static Matcher {
     })
 }
 
-/// The province (short name) of the first province or city named in the text.
-pub fn detect_province(doc: &Doc) -> Option<&'static str> {
+fn organ_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(r"[\p{Han}]{2,24}?(人民检察院|人民法院|中级法院|检察院|公安局|公安分局)").expect("static regex")
+    })
+}
+
+fn first_in(text: &str) -> Option<&'static str> {
     let m = matcher();
-    m.re.find_iter(&doc.norm).find_map(|hit| m.names.iter().find(|(n, _)| n == hit.as_str()).map(|(_, p)| *p))
+    m.re.find_iter(text).find_map(|hit| m.names.iter().find(|(n, _)| n == hit.as_str()).map(|(_, p)| *p))
+}
+
+/// The province (short name) of the case: the first province or city in the name of a court, procuratorate or
+/// police organ, else the first one named anywhere in the text.
+pub fn detect_province(doc: &Doc) -> Option<&'static str> {
+    organ_re().find_iter(&doc.norm).find_map(|o| first_in(o.as_str())).or_else(|| first_in(&doc.norm))
 }
 
 #[cfg(test)]
@@ -94,5 +106,7 @@ mod tests {
         assert_eq!(p("经审理查明，被告人在佛山市高明区贩卖毒品"), Some("广东"));
         assert_eq!(p("吉林市龙潭区人民检察院"), Some("吉林"));
         assert_eq!(p("被告人在家中"), None);
+        // The organ's name wins over a place named earlier in the story.
+        assert_eq!(p("被告人以内蒙古援建工程为诱饵骗取钱款。成都市公安局金牛区分局立案侦查。"), Some("四川"));
     }
 }

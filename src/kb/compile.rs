@@ -275,6 +275,7 @@ impl Compiler<'_> {
             in_force: a.in_force.as_ref().map(|d| d.node),
             versions,
             amended_by: a.amended_by.clone(),
+            notes: a.notes.clone(),
             loc: self.loc(a.number.span),
         }
     }
@@ -282,7 +283,7 @@ impl Compiler<'_> {
     fn regex_ok(&mut self, pattern: &Spanned<String>) {
         // Parsing (not compiling) is enough to validate and keeps `kb check` fast; the stages that match
         // compile the patterns once, with size limits, when the engine opens.
-        if let Err(e) = regex_syntax::Parser::new().parse(&pattern.node) {
+        if let Err(e) = regex_syntax::ast::parse::Parser::new().parse(&pattern.node) {
             let msg = e.to_string();
             let last = msg.lines().last().unwrap_or("").trim().to_string();
             self.err("E0602", format!("invalid regex: {last}"), pattern.span);

@@ -98,8 +98,22 @@ pub fn law_files(dir: &Path) -> Result<Vec<PathBuf>, KbError> {
 pub fn check_sources(files: &[(String, String)]) -> Checked {
     let mut sources = SourceMap::new();
     let ids: Vec<usize> = files.iter().map(|(p, t)| sources.add(p.clone(), t.clone())).collect();
+    // Files parse independently: in parallel, each with its own diagnostics, merged in file order.
+    use rayon::prelude::*;
+    let parsed: Vec<_> = ids
+        .par_iter()
+        .map(|&id| {
+            let mut d = Vec::new();
+            let ast = dsl::parse_file(&sources, id, &mut d);
+            (ast, d)
+        })
+        .collect();
     let mut diagnostics = Vec::new();
-    let asts: Vec<_> = ids.iter().map(|&id| dsl::parse_file(&sources, id, &mut diagnostics)).collect();
+    let mut asts = Vec::with_capacity(parsed.len());
+    for (ast, mut d) in parsed {
+        asts.push(ast);
+        diagnostics.append(&mut d);
+    }
     let (kb, mut more) = compile::compile(&asts, &sources);
     diagnostics.append(&mut more);
     // Stable order: by file, then position.

@@ -192,6 +192,9 @@ pub struct Article {
     pub versions: Vec<ArticleVersion>,
     /// Amendments that changed it.
     pub amended_by: Vec<String>,
+    /// Editorial notes from the knowledge file (e.g. why a special-part article defines no charge).
+    #[serde(default)]
+    pub notes: Vec<String>,
     /// Definition site.
     pub loc: Loc,
 }

@@ -142,6 +142,8 @@ pub struct Retriever {
     /// Normalised name / alias → charge indexes.
     names: HashMap<String, Vec<usize>>,
     bm25: Bm25,
+    /// A masked charge name (`××罪`): the text was anonymised by label.
+    masked: Regex,
     /// Element → weight (rarer elements point more precisely).
     element_weight: HashMap<String, f64>,
     /// Article → charges it defines.
@@ -235,6 +237,9 @@ fn char_at(s: &str, b: usize) -> usize {
 }
 
 const CUE_CHUNK: usize = 64;
+
+/// Counter-evidence of a charge named openly in a text that masks the charge under judgment.
+const MASKED_NAME_PENALTY: f64 = 2.0;
 
 /// Weight factor of cues derived from article text (charges without `curated`).
 const DERIVED_CUE_FACTOR: f64 = 0.6;
@@ -362,6 +367,11 @@ impl Retriever {
             mention,
             names,
             bm25: Bm25::new(&docs),
+            masked: Regex::new(r"[×xXＸ＊*]{2,}罪").map_err(|e| RetrieveError::BadPattern {
+                charge: "(masked name)".into(),
+                pattern: "masked".into(),
+                message: e.to_string(),
+            })?,
             element_weight,
             by_article,
             weights,
@@ -435,7 +445,11 @@ impl Retriever {
             }
         }
 
-        // Explicit naming of the charge as the current offence.
+        // Explicit naming of the charge as the current offence. Published judgment data (CAIL) masks the
+        // name of the charge under judgment (`已构成××罪`); in such a text a charge still named openly is a
+        // different one — a prosecution charge the court did not retain, or another offence — so it counts
+        // against, not for.
+        let masked = self.masked.is_match(fact);
         if let Some(re) = &self.mention {
             for m in re.find_iter(fact) {
                 let stem = &m.as_str()[..m.as_str().len() - '罪'.len_utf8()];
@@ -447,6 +461,16 @@ impl Retriever {
                     continue;
                 }
                 for &o in owners {
+                    if masked {
+                        if sig[o].anti < MASKED_NAME_PENALTY {
+                            reasons[o].push(format!(
+                                "the fact masks the charge under judgment (××罪) but names 「{}」 openly: not the masked charge",
+                                m.as_str()
+                            ));
+                            sig[o].anti += MASKED_NAME_PENALTY;
+                        }
+                        continue;
+                    }
                     if sig[o].mention == 0.0 {
                         reasons[o].push(format!("the fact names the charge: 「{}」", m.as_str()));
                     }
@@ -497,13 +521,17 @@ impl Retriever {
             for p in precedents {
                 let mut seen = BTreeSet::new();
                 for c in &p.charges {
-                    if let Some(owners) = self.names.get(&norm_charge(c)) {
-                        for &o in owners {
-                            if seen.insert(o) {
-                                sig[o].precedent += p.score.max(0.0) / total;
-                                ids[o].push(&p.id);
-                            }
-                        }
+                    let Some(owners) = self.names.get(&norm_charge(c)) else { continue };
+                    // A composite label (CAIL's `[制造、贩卖、传播]淫秽物品`) votes once, for the charge it
+                    // denotes that this fact's own text supports best.
+                    let textual = |o: usize| 10.0 * sig[o].mention + sig[o].cue + sig[o].bm25 - sig[o].anti;
+                    let Some(&o) = owners.iter().max_by(|a, b| textual(**a).total_cmp(&textual(**b)).then(b.cmp(a)))
+                    else {
+                        continue;
+                    };
+                    if seen.insert(o) {
+                        sig[o].precedent += p.score.max(0.0) / total;
+                        ids[o].push(&p.id);
                     }
                 }
             }
@@ -737,11 +765,26 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_charge_named_beside_a_masked_one_is_not_the_masked_charge() {
+        let r = Retriever::new(&tiny_kb()).unwrap();
+        let c = r.retrieve("公诉机关认为，被告人的行为已构成抢夺罪、××罪。", &Extraction::default(), 5);
+        let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
+        assert_eq!(grab.signals.mention, 0.0);
+        assert!(grab.signals.anti > 0.0);
+    }
+
+    #[test]
     fn elements_point_to_the_charges_written_on_them() {
         let r = Retriever::new(&tiny_kb()).unwrap();
         let mut ex = Extraction::default();
         ex.facts.set_number("bac_mg_per_100ml", 150.0);
+        let c = r.retrieve("被告人饮酒后驾驶机动车，经鉴定，其血液中乙醇含量为150mg/100ml。", &ex, 5);
+        assert_eq!(c[0].charge, "危险驾驶罪");
+        assert!(c[0].signals.cue == 0.0, "only the element and the article text point to it");
+        // Without any textual support the element alone suggests nothing.
         let c = r.retrieve("经鉴定，其血液中乙醇含量为150mg/100ml。", &ex, 5);
+        assert!(c.iter().all(|c| c.signals.element == 0.0), "{c:?}");
+        let c = r.retrieve("被告人饮酒后驾驶机动车，经鉴定，其血液中乙醇含量为150mg/100ml。", &ex, 5);
         assert_eq!(c[0].charge, "危险驾驶罪");
         assert!(c[0].signals.element > 0.5, "{:?}", c[0].signals);
     }

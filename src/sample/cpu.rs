@@ -146,7 +146,7 @@ pub(crate) fn sample_row<R: Row + ?Sized>(x: &R, mask: Option<&[u32]>, plan: &Ro
         let total: u64 = cand.iter().map(|&(_, z)| weight(z - m)).sum();
         let target = f64::from(plan.top_p) * total as f64;
         let mut by_key: Vec<(u32, u64)> = cand.iter().map(|&(_, z)| (ordered_key(z), weight(z - m))).collect();
-        by_key.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        by_key.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
         let mut cum = 0u64;
         let mut threshold = 0u32;
         let mut j = 0;

@@ -191,7 +191,7 @@ mod tests {
         let mut kb = theft_kb();
         // Gold terms follow 6.5 + 2 months per 2000 yuan above 1000.
         let cases: Vec<DevCase> = [1000.0, 9000.0, 21_000.0, 29_000.0].iter().map(|&a| case(a, 6.5 + 2.0 * ((a - 1000.0) / 2000.0).floor())).collect();
-        let fits = fit_increments(&mut kb, &cases, &Params::default(), INCREMENT_GRID);
+        let fits = fit_increments(&mut kb, &cases, &Params::midpoints(), INCREMENT_GRID);
         assert_eq!(fits.len(), 1);
         assert_eq!(fits[0].n, 4);
         assert_eq!(fits[0].after, 2.0);

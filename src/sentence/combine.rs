@@ -5,7 +5,7 @@ use crate::contract::{TermKind, TraceStep};
 
 /// Share of the other terms added to the heaviest one (限制加重原则: "在总和刑期以下、数刑中最高刑期
 /// 以上，酌情决定执行的刑期"). Calibrated: docs/CALIBRATION.md#combine.
-pub const DEFAULT_PORTION: f64 = 0.5;
+pub const DEFAULT_PORTION: f64 = 0.9;
 
 /// Combines per-charge penalties per Art. 69; `portion` places the result between the heaviest term
 /// and the statutory cap.
@@ -49,7 +49,8 @@ pub fn combine(terms: &[Penal], portion: f64) -> (Penal, Vec<TraceStep>) {
     let sum: f64 = ms.iter().sum();
     let cap = cap_of(sum);
     let hi = sum.min(cap);
-    let months = if ms.len() == 1 { max } else { (max + portion * (hi - max)).round().clamp(max, hi.max(max)) };
+    // min/max rather than clamp: no panic even on a degenerate (NaN) bound.
+    let months = if ms.len() == 1 { max } else { (max + portion * (hi - max)).round().min(hi).max(max) };
     if ms.len() > 1 {
         trace.push(
             TraceStep::new(

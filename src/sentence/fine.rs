@@ -96,7 +96,8 @@ pub fn fine(b: &Band, facts: &Facts, months: f64, minor: bool, cite: &str) -> (O
     };
     let mut src = format!("{cite}；《关于适用财产刑若干问题的规定》第2条；docs/CALIBRATION.md#fine");
     if let Some((lo, hi)) = statutory_range(b) {
-        v = v.clamp(lo, hi);
+        // min/max rather than clamp: a statute text with reversed bounds must not panic.
+        v = v.min(hi).max(lo);
         src = format!("{cite}（{lo}–{hi} 元）；docs/CALIBRATION.md#fine");
     }
     let v = (v / 100.0).round() * 100.0;

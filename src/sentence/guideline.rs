@@ -28,7 +28,16 @@ pub struct Params {
 }
 
 impl Default for Params {
+    /// The calibrated points (docs/CALIBRATION.md#params): fitted on `../shared/data/cail2018/train.jsonl`
+    /// by `lexpro eval terms --calibrate`.
     fn default() -> Self {
+        Params { start_position: 0.3, adjust_strength: 0.3, default_position: Some(0.05), life_margin: 0.1, death_margin: 0.2 }
+    }
+}
+
+impl Params {
+    /// The uncalibrated reading: midpoints of every range, the derived default position.
+    pub fn midpoints() -> Params {
         Params { start_position: 0.5, adjust_strength: 0.5, default_position: None, life_margin: 0.2, death_margin: 0.5 }
     }
 }
@@ -214,7 +223,7 @@ pub fn compute(kb: &KnowledgeBase, facts: &Facts, charge: &Charge, band_no: u32,
         Some((s, src)) => {
             let (lo, hi) = (s.lo.max(range.lo).min(range.hi), s.hi.max(range.lo).min(range.hi));
             let v = lo + (hi - lo) * p.start_position;
-            trace.push(step(format!("量刑起点：在 {}–{} 个月幅度内取 {:.0}% 位置（docs/CALIBRATION.md#params）= {:.1} 个月", s.lo, s.hi, p.start_position * 100.0, v), &src.to_string(), v));
+            trace.push(step(format!("量刑起点：在 {}–{} 个月幅度内取 {:.0}% 位置（calibrated: docs/CALIBRATION.md#params）= {:.1} 个月", s.lo, s.hi, p.start_position * 100.0, v), &src.to_string(), v));
             v
         }
         None if death_first(b) => {
@@ -231,11 +240,14 @@ pub fn compute(kb: &KnowledgeBase, facts: &Facts, charge: &Charge, band_no: u32,
             v
         }
         None => {
-            let pos = p.default_position.unwrap_or_else(|| derived_default_position(kb));
+            let (pos, how) = match p.default_position {
+                Some(x) => (x, "calibrated: docs/CALIBRATION.md#default"),
+                None => (derived_default_position(kb), "指导意见各罪量刑起点在其幅度内的中位位置，docs/CALIBRATION.md#default"),
+            };
             let v = range.lo + (range.hi - range.lo) * pos;
             let why = if charge.guideline.is_none() { "该罪不在量刑指导意见范围内" } else { "该档无量刑起点" };
             trace.push(step(
-                format!("{why}：以法定刑幅度的 {:.0}% 位置为起点（指导意见各罪量刑起点在其幅度内的中位位置，docs/CALIBRATION.md#default）= {:.1} 个月", pos * 100.0, v),
+                format!("{why}：以法定刑幅度的 {:.0}% 位置为起点（{how}）= {:.1} 个月", pos * 100.0, v),
                 &format!("{band_cite}；量刑指导意见(2021) 五(一) 参照"),
                 v,
             ));
@@ -460,7 +472,8 @@ mod tests {
 
     fn run(kb: &KnowledgeBase, f: &Facts, name: &str, band: u32) -> ChargeTerm {
         let c = find_charge(kb, name).expect("charge");
-        compute(kb, f, c, band, &Params::default()).expect("term")
+        // The unit tests check the method on the midpoints of every range, where the arithmetic is plain.
+        compute(kb, f, c, band, &Params::midpoints()).expect("term")
     }
 
     fn months(t: &ChargeTerm) -> f64 {
@@ -635,7 +648,7 @@ mod tests {
         f.set_bool("accessory", true);
         f.set_bool("minor_crime", true);
         let c = find_charge(&kb, "危险驾驶罪").expect("charge");
-        let p = Params { default_position: Some(0.0), ..Params::default() };
+        let p = Params { default_position: Some(0.0), ..Params::midpoints() };
         let t = compute(&kb, &f, c, 1, &p).expect("term");
         // 1 month × 0.65 = 0.65 < 1, 从犯 may be exempted when the crime is minor.
         assert_eq!(t.penal, Penal::Exempt);

@@ -188,6 +188,11 @@ mod tests {
     use crate::contract::TermKind;
     use testkb::{person_kb, theft_kb};
 
+    /// The method on the midpoints of every range, where the arithmetic is plain.
+    fn mid(kb: &KnowledgeBase, f: &Facts, charges: &[String]) -> Sentence {
+        sentence_with(kb, f, charges, &Params::midpoints(), 0.5)
+    }
+
     #[test]
     fn single_charge_end_to_end() {
         let kb = theft_kb();
@@ -195,7 +200,7 @@ mod tests {
         f.set_number("amount_yuan", 50_000.0);
         f.set_bool("confession", true);
         f.province = Some("北京市".into());
-        let s = sentence(&kb, &f, &["盗窃罪".to_string()]);
+        let s = mid(&kb, &f, &["盗窃罪".to_string()]);
         let t = s.term.expect("term");
         assert_eq!(t.kind, TermKind::FixedTerm);
         assert_eq!(t.range_months, Some([36.0, 120.0]));
@@ -235,12 +240,26 @@ mod tests {
         let mut f = Facts::default();
         f.set_number("amount_yuan", 50_000.0);
         f.values.insert("injury_max".into(), crate::kb::model::Value::Level("轻伤二级".into()));
-        let s = sentence(&kb, &f, &["盗窃罪".to_string(), "故意伤害罪".to_string()]);
+        let s = mid(&kb, &f, &["盗窃罪".to_string(), "故意伤害罪".to_string()]);
         let t = s.term.expect("term");
         // 42 and 13 (injury band 1; person_kb's element is missing in theft_kb → merged above) → 42 + 0.5 × 13.
         assert_eq!(s.bands.len(), 2);
         assert!(s.general_articles.contains(&"69".to_string()));
         assert!(t.months.expect("months") > 42.0 && t.months.expect("months") < 55.0);
+    }
+
+    #[test]
+    fn calibrated_defaults_stay_in_the_band() {
+        let kb = theft_kb();
+        for amount in [1000.0, 20_000.0, 50_000.0, 200_000.0, 400_000.0, 5_000_000.0] {
+            let mut f = Facts::default();
+            f.set_number("amount_yuan", amount);
+            let s = sentence(&kb, &f, &["盗窃罪".to_string()]);
+            let t = s.term.expect("term");
+            let [lo, hi] = t.range_months.expect("range");
+            let m = t.months.expect("months");
+            assert!(m >= lo && m <= hi, "{amount}: {m} outside {lo}..{hi}");
+        }
     }
 
     #[test]

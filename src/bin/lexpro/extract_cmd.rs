@@ -127,7 +127,7 @@ fn human(id: &str, e: &Extraction) -> String {
         }
     }
     for (k, v) in &el.extra {
-        line(k, v.to_string());
+        line(k, v.as_str().map_or_else(|| v.to_string(), str::to_string));
     }
     if let Some(p) = &e.facts.province {
         out.push_str(&format!("{:<18} {p}\n", "province"));

@@ -286,6 +286,9 @@ fn stats(opts: &KbOpts, json: bool, cail: Option<PathBuf>) -> anyhow::Result<()>
     let general = kb.articles.len() - special.len();
     let defined: BTreeSet<&str> = kb.charges.iter().flat_map(|c| c.articles.iter().map(|a| a.as_str())).collect();
     let without_charge: Vec<&str> = special.iter().copied().filter(|a| !defined.contains(a)).collect();
+    // An article without a charge is explained when its knowledge file says why in a `note`.
+    let unexplained: Vec<&str> =
+        without_charge.iter().copied().filter(|a| kb.articles.get(*a).is_none_or(|x| x.notes.is_empty())).collect();
     let bands: usize = kb.charges.iter().map(|c| c.bands.len()).sum();
     let curated = kb.charges.iter().filter(|c| c.curated).count();
     let with_start = kb.charges.iter().filter(|c| c.bands.iter().any(|b| b.start.is_some())).count();
@@ -337,7 +340,7 @@ fn stats(opts: &KbOpts, json: bool, cail: Option<PathBuf>) -> anyhow::Result<()>
             "{}",
             serde_json::to_string_pretty(&json!({
                 "articles": kb.articles.len(), "general_articles": general, "special_articles": special.len(),
-                "special_articles_without_charge": without_charge,
+                "special_articles_without_charge": without_charge, "special_articles_without_charge_unexplained": unexplained,
                 "charges": kb.charges.len(), "charges_curated_cues": curated, "charges_derived_cues": kb.charges.len() - curated,
                 "charges_with_guideline_start": with_start, "bands": bands, "elements": kb.elements.len(),
                 "thresholds": kb.thresholds.len(), "provinces_covered": provinces_covered, "provinces_total": provinces::PROVINCES.len(),
@@ -346,7 +349,15 @@ fn stats(opts: &KbOpts, json: bool, cail: Option<PathBuf>) -> anyhow::Result<()>
             }))?
         );
     } else {
-        println!("articles        {} ({} general, {} special; {} special without a charge)", kb.articles.len(), general, special.len(), without_charge.len());
+        println!(
+            "articles        {} ({} general, {} special; {} special without a charge, {} of them unexplained{})",
+            kb.articles.len(),
+            general,
+            special.len(),
+            without_charge.len(),
+            unexplained.len(),
+            if unexplained.is_empty() { String::new() } else { format!(": {}", unexplained.join(", ")) }
+        );
         println!("charges         {} ({} with hand-curated cues, {} with cues derived from the text, {} with guideline starting points)", kb.charges.len(), curated, kb.charges.len() - curated, with_start);
         println!("bands           {bands}");
         println!("elements        {}", kb.elements.len());

@@ -1,0 +1,136 @@
+//! The guideline's method over the shipped knowledge base: for every band of every charge, the
+//! sentence without circumstances starts inside the guideline's 量刑起点 range (or the band) and stays in
+//! the band; for every circumstance with a guideline percentage, applied alone, it moves the term in
+//! its direction by the chosen point of its range, and never out of the law's bounds.
+
+use lexpro::contract::TermKind;
+use lexpro::kb::eval::Facts;
+use lexpro::kb::model::{CmpOp, Cond, KnowledgeBase, Operand, Value};
+use lexpro::sentence::band::{bounds, next_lower};
+use lexpro::sentence::guideline::{compute, Params, Penal};
+use std::path::Path;
+
+fn kb() -> Option<KnowledgeBase> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+    match lexpro::kb::check_dir(&dir) {
+        Ok(c) => Some(c.kb),
+        Err(e) => {
+            eprintln!("skipping: knowledge base cannot be read: {e}");
+            None
+        }
+    }
+}
+
+/// Sets facts so that `c` holds where that is simple (flags, numeric comparisons with literals).
+fn satisfy(c: &Cond, f: &mut Facts) {
+    match c {
+        Cond::Flag(n) => f.set_bool(n, true),
+        Cond::And(cs) => cs.iter().for_each(|x| satisfy(x, f)),
+        Cond::Or(cs) => {
+            if let Some(x) = cs.first() {
+                satisfy(x, f)
+            }
+        }
+        Cond::Not(_) => {}
+        Cond::Cmp(Operand::Element(e), op, Operand::Number(v)) => {
+            let x = match op {
+                CmpOp::Ge | CmpOp::Eq => *v,
+                CmpOp::Gt => v + 1.0,
+                CmpOp::Lt => v - 1.0,
+                CmpOp::Le => *v,
+                CmpOp::Ne => v + 1.0,
+            };
+            // Keep an existing value when it already satisfies a second bound (ranges like 16 ≤ age < 18).
+            if f.number(e).is_none() {
+                f.values.insert(e.clone(), Value::Number(x));
+            }
+        }
+        Cond::Cmp(..) => {}
+    }
+}
+
+fn months(p: &Penal) -> Option<f64> {
+    match p {
+        Penal::Months { months, .. } => Some(*months),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_band_starts_inside_its_range() {
+    let Some(kb) = kb() else { return };
+    let p = Params::default();
+    let mut n = 0;
+    for c in &kb.charges {
+        for b in &c.bands {
+            let Some(r) = bounds(b) else { continue };
+            let Some(t) = compute(&kb, &Facts::default(), c, b.number, &p) else { continue };
+            n += 1;
+            match t.penal {
+                Penal::Months { kind, months } => {
+                    assert!(months >= r.lo.max(1.0) - 0.5 && months <= r.hi + 0.5, "{} band {}: {months} outside {}..{}", c.name, b.number, r.lo, r.hi);
+                    if let Some((s, _)) = &b.start {
+                        let (lo, hi) = (s.lo.max(r.lo), s.hi.min(r.hi));
+                        assert!(t.baseline >= lo - 1e-6 && t.baseline <= hi + 1e-6, "{} band {}: start {} outside {}..{}", c.name, b.number, t.baseline, lo, hi);
+                    }
+                    if kind == TermKind::CriminalDetention {
+                        assert!(b.penalty.detention, "{} band {}: 拘役 not allowed", c.name, b.number);
+                    }
+                }
+                Penal::Life => assert!(b.penalty.life, "{} band {}", c.name, b.number),
+                Penal::Death => assert!(b.penalty.death, "{} band {}", c.name, b.number),
+                Penal::Exempt => panic!("{} band {}: exempt without any circumstance", c.name, b.number),
+                Penal::FineOnly => assert!(b.penalty.fine_only, "{} band {}", c.name, b.number),
+            }
+        }
+    }
+    eprintln!("checked {n} bands");
+}
+
+#[test]
+fn every_circumstance_moves_the_term_its_way() {
+    let Some(kb) = kb() else { return };
+    let p = Params::default();
+    // A guideline band with a fixed-term range: 诈骗罪 band 2 (3–10 years), else the first such band.
+    let Some((c, b)) = kb
+        .charges
+        .iter()
+        .flat_map(|c| c.bands.iter().map(move |b| (c, b)))
+        .find(|(c, b)| c.name == "诈骗罪" && b.number == 2)
+        .or_else(|| kb.charges.iter().flat_map(|c| c.bands.iter().map(move |b| (c, b))).find(|(_, b)| b.start.is_some() && b.penalty.imprisonment.is_some()))
+    else {
+        eprintln!("skipping: no guideline band in the knowledge base");
+        return;
+    };
+    let base = compute(&kb, &Facts::default(), c, b.number, &p).expect("base term");
+    let base_m = months(&base.penal).expect("base months");
+    let r = bounds(b).expect("bounds");
+    let floor = next_lower(c, b).and_then(bounds).map(|x| x.lo).unwrap_or(1.0);
+    let mut n = 0;
+    for circ in &kb.circumstances {
+        let Some(((lo, hi), _)) = &circ.adjust else { continue };
+        let mut f = Facts::default();
+        satisfy(&circ.when, &mut f);
+        let mut used = Vec::new();
+        if !f.eval(&circ.when, &kb, &mut used) {
+            continue;
+        }
+        let t = compute(&kb, &f, c, b.number, &p).expect("term");
+        n += 1;
+        let Some(m) = months(&t.penal) else {
+            assert!(*hi > 0.0, "{}: only an increase can reach life / death", circ.name);
+            continue;
+        };
+        let m = m.max(0.0);
+        if *hi <= 0.0 {
+            assert!(m <= base_m + 0.5, "{} reduces: {m} > {base_m}", circ.name);
+        }
+        if *lo >= 0.0 {
+            assert!(m >= base_m - 0.5, "{} increases: {m} < {base_m}", circ.name);
+        }
+        assert!(m <= r.hi + 0.5 && (m >= floor - 0.5 || t.penal == Penal::Exempt), "{}: {m} outside {floor}..{}", circ.name, r.hi);
+        assert!(t.trace.iter().any(|s| s.message.contains(circ.name.as_str())) || !t.circumstances.contains(&circ.name), "{}: no trace step", circ.name);
+    }
+    eprintln!("checked {n} circumstances on {} band {}", c.name, b.number);
+    assert!(n > 0 || kb.circumstances.is_empty());
+}
