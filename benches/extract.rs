@@ -64,6 +64,26 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // The stages, on the median-length facts: preparing the text, and matching the knowledge base's cues.
+    let cues = lexpro::extract::cues::CueSet::new(&kb);
+    if let Ok(cues) = cues {
+        g.throughput(Throughput::Elements(median.len() as u64));
+        g.bench_function("stage_doc_new_median", |b| {
+            b.iter(|| {
+                for f in median.iter() {
+                    black_box(lexpro::extract::spans::Doc::new(black_box(f)));
+                }
+            })
+        });
+        let docs: Vec<lexpro::extract::spans::Doc> = median.iter().map(|f| lexpro::extract::spans::Doc::new(f)).collect();
+        g.bench_function("stage_cue_hits_median", |b| {
+            b.iter(|| {
+                for d in docs.iter() {
+                    black_box(cues.hits(black_box(d)));
+                }
+            })
+        });
+    }
     g.finish();
     // Compiling the knowledge base's patterns is a one-time cost; measured for the record.
     c.bench_function("extractor_new", |b| b.iter(|| black_box(Extractor::new(&kb).map(|_| ()).is_ok())));

@@ -974,6 +974,29 @@ def read_crimes_tsv(path: str) -> dict[str, list[dict]]:
     return out
 
 
+# Negligent offences (过失犯罪, 刑法第15条): by doctrine, the charges whose official names say 过失, 失火, 肇事,
+# 事故, 失职, 玩忽职守 or 重大失实 are negligent. The guideline treats them differently (老年人 过失犯罪 三(二);
+# 重大灾害期间 does not apply), so such a charge `implies negligent_offence`. A lawyer should review this
+# name-based classification (docs/LONG_TAIL.md).
+NEGLIGENT_MARKS = ('过失', '失火', '肇事', '事故', '失职', '玩忽职守', '重大失实')
+# Charges whose victim's age or status is a constituent element: the guideline's 犯罪对象为弱势人员 (三(十四))
+# must not count it again, so they `implies victim_status_constituent`.
+VICTIM_STATUS_CHARGES = (
+    '拐卖妇女、儿童罪', '收买被拐卖的妇女、儿童罪', '拐骗儿童罪', '组织残疾人、儿童乞讨罪', '组织未成年人进行违反治安管理活动罪',
+    '雇用童工从事危重劳动罪', '负有照护职责人员性侵罪', '引诱未成年人聚众淫乱罪', '向未成年人传播淫秽物品罪', '虐待被监护、看护人罪',
+    '聚众阻碍解救被收买的妇女、儿童罪', '不解救被拐卖、绑架妇女、儿童罪', '阻碍解救被拐卖、绑架妇女、儿童罪',
+)
+
+
+def implied_lines(name: str) -> list[str]:
+    out = []
+    if any(m in name for m in NEGLIGENT_MARKS) and '不报、谎报' not in name:
+        out.append('  implies negligent_offence   # 过失犯罪 (by the charge name; see NEGLIGENT_MARKS in scripts/gen_kb.py)')
+    if name in VICTIM_STATUS_CHARGES:
+        out.append('  implies victim_status_constituent   # the victim\'s status is an element of the charge')
+    return out
+
+
 def read_curated(path: str) -> dict[str, dict]:
     out: dict[str, dict] = {}
     if not os.path.exists(path):
@@ -1578,6 +1601,7 @@ def write_charges(out: str, arts: dict[str, Article], charges: dict[str, ChargeD
                 blk.append(f'  alias {q(al)}')
         grp = (prim.section or prim.chapter).split(' ', 1)[-1]
         blk.append(f'  group {q(grp)}')
+        blk.extend(implied_lines(c))
         if cur:
             blk.append('  curated')
             for cu in cur.get('cues', []):

@@ -7,4 +7,4 @@ cargo build --release --locked --bin lexpro
 ./target/release/lexpro kb check knowledge
 ./target/release/lexpro kb test
 cargo test --release --locked
-cargo test --release --locked --features cuda --test sampler_nvrtc
+cargo test --release --locked --features cuda --test sampler_nvrtc --test sampler_gpu

@@ -168,7 +168,16 @@ impl Engine {
         let decision = decide::decide(&self.kb, fact, &extraction, &candidates);
         // 6. sentence
         let names: Vec<String> = decision.charges.iter().map(|c| c.name.clone()).collect();
-        let sentence = sentence::sentence(&self.kb, &extraction.facts, &names);
+        // Facts that hold by the nature of the decided charges (`implies`), e.g. a negligent offence.
+        let mut facts = extraction.facts.clone();
+        for n in &names {
+            if let Some(i) = self.graph.charge_index(n) {
+                for e in &self.kb.charges[i].implies {
+                    facts.set_bool(e, true);
+                }
+            }
+        }
+        let sentence = sentence::sentence(&self.kb, &facts, &names);
 
         // explain: assemble the contract.
         let mut trace = Vec::new();

@@ -2,7 +2,9 @@
 //! seeded reproducibility, batch-layout independence and the defined edge cases.
 
 use lexpro::sample::spec::f32_to_bf16;
-use lexpro::sample::{mask_words, Batch, CpuSampler, Logits, RowRequest, SampleError, Sampler, SamplingParams};
+use lexpro::sample::{
+    best_available, mask_words, Batch, CpuSampler, Logits, RowRequest, SampleError, Sampler, SamplingParams,
+};
 use proptest::prelude::*;
 
 /// Draws `n` tokens from one row, one per step (each step is a fresh, independent draw).
@@ -222,6 +224,18 @@ fn bf16_and_f32_agree_on_representable_values() {
     let a = s.sample(&Batch { logits: Logits::F32(&fl), vocab: v, mask: Some(&ml), rows: &rows }).unwrap();
     let b = s.sample(&Batch { logits: Logits::Bf16(&hl), vocab: v, mask: Some(&ml), rows: &rows }).unwrap();
     assert_eq!(a, b);
+}
+
+#[test]
+fn best_available_gives_a_working_sampler_that_agrees_with_the_cpu() {
+    // CUDA when built in and present, else the CPU sampler (after one stderr line); both must agree.
+    let mut s = best_available();
+    let rows: Vec<RowRequest> = (0..8)
+        .map(|step| RowRequest { params: SamplingParams { seed: 2, top_p: 0.8, ..Default::default() }, request_id: 1, step })
+        .collect();
+    let logits = LOGITS.repeat(8);
+    let batch = Batch { logits: Logits::F32(&logits), vocab: 12, mask: None, rows: &rows };
+    assert_eq!(s.sample(&batch).unwrap(), CpuSampler::new().sample(&batch).unwrap(), "sampler {}", s.name());
 }
 
 proptest! {

@@ -47,7 +47,8 @@ pub struct Decision {
     pub warnings: Vec<String>,
 }
 
-/// Tunable thresholds of the decision (ranking parameters, not legal values; see `docs/RETRIEVAL.md`).
+/// Tunable thresholds of the decision: ranking parameters, not legal values, set by hand and checked on the
+/// development set with `lexpro eval judgments --loo`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecideConfig {
     /// A further charge needs at least this share of the leading charge's score.
@@ -56,6 +57,12 @@ pub struct DecideConfig {
     pub secondary_precedent: f64,
     /// Cue weight that counts as evidence of its own when its matches lie outside the decided charges'.
     pub secondary_cue: f64,
+    /// Cue weight of its own a special form needs to displace the general form leading the ranking.
+    pub special_cue: f64,
+    /// …and this share of the general form's score.
+    pub special_ratio: f64,
+    /// …and, on cues alone, at least this share of the leading charge's score.
+    pub secondary_cue_ratio: f64,
     /// At most this many charges.
     pub max_charges: usize,
     /// Below this confidence the decision carries a warning.
@@ -67,7 +74,10 @@ impl Default for DecideConfig {
         DecideConfig {
             secondary_ratio: 0.5,
             secondary_precedent: 0.45,
-            secondary_cue: 4.0,
+            secondary_cue: 3.0,
+            secondary_cue_ratio: 0.75,
+            special_cue: 2.0,
+            special_ratio: 0.6,
             max_charges: 4,
             warn_below: 0.4,
         }
@@ -201,7 +211,27 @@ pub fn decide_with(
     }
     cands.sort_by(|a, b| b.score.total_cmp(&a.score));
 
-    // 2. The leading charge.
+    // 2. The leading charge. When it is the general form of a charge whose own distinguishing cues matched
+    //    (诈骗 / 合同诈骗, 受贿 / 非国家工作人员受贿), the special form applies: the general act is always
+    //    part of the special one, so the general charge's cues match in both (特别法优于普通法).
+    if let Some(j) = (1..cands.len().min(8)).find(|&j| {
+        let (g, s) = (&cands[0], &cands[j]);
+        norm_charge(&s.charge).ends_with(&norm_charge(&g.charge))
+            && s.charge != g.charge
+            && s.signals.cue >= cfg.special_cue
+            && s.signals.anti < s.signals.cue
+            && s.score >= cfg.special_ratio * g.score
+    }) {
+        let s = cands.remove(j);
+        d.trace.push(TraceStep::new(
+            "decide",
+            format!(
+                "{} rather than {}: the special form's distinguishing facts are described (特别法优于普通法)",
+                s.charge, cands[0].charge
+            ),
+        ));
+        cands.insert(0, s);
+    }
     let top = cands[0].clone();
     let mut chosen: Vec<&Candidate> = vec![&cands[0]];
     let mut spans: Vec<(usize, usize)> = top.signals.cue_spans.clone();
@@ -226,6 +256,7 @@ pub fn decide_with(
         let named = c.signals.mention > 0.0;
         let by_precedent = c.signals.precedent >= cfg.secondary_precedent;
         let own_acts = c.signals.cue >= cfg.secondary_cue
+            && c.score >= cfg.secondary_cue_ratio * top.score
             && !c.signals.cue_spans.is_empty()
             && !overlaps(&c.signals.cue_spans, &spans);
         if !(named || by_precedent || own_acts) {
@@ -395,6 +426,22 @@ mod tests {
     }
 
     #[test]
+    fn the_special_form_displaces_the_general_when_its_own_facts_are_described() {
+        let kb = KnowledgeBase::default();
+        let ex = Extraction::default();
+        let general = Signals { cue: 5.0, ..Default::default() };
+        let special = Signals { cue: 3.0, ..Default::default() };
+        let d = decide(&kb, "", &ex, &[cand("诈骗罪", 2.0, general.clone()), cand("合同诈骗罪", 1.5, special)]);
+        assert_eq!(d.charges.len(), 1);
+        assert_eq!(d.charges[0].name, "合同诈骗罪");
+        assert!(d.trace.iter().any(|t| t.message.contains("特别法优于普通法")));
+        // Without distinguishing cues of its own the special form does not displace the general one.
+        let weak = Signals { precedent: 0.3, ..Default::default() };
+        let d = decide(&kb, "", &ex, &[cand("诈骗罪", 2.0, general), cand("合同诈骗罪", 1.5, weak)]);
+        assert_eq!(d.charges[0].name, "诈骗罪");
+    }
+
+    #[test]
     fn circumstances_give_general_and_special_articles() {
         let mut kb = tiny_kb();
         for (n, part) in [("67", Part::General), ("356", Part::Special), ("69", Part::General)] {
@@ -408,6 +455,7 @@ mod tests {
                     in_force: None,
                     versions: vec![],
                     amended_by: vec![],
+                    notes: vec![],
                     loc: Loc::default(),
                 },
             );
@@ -422,6 +470,7 @@ mod tests {
                 adjust: None,
                 layer: Layer::Second,
                 overrides: vec![],
+                charges: vec![],
                 source: Source::default(),
                 loc: Loc::default(),
             });

@@ -310,6 +310,8 @@ pub struct ChargeAst {
     pub converts: Vec<ConvertAst>,
     /// Embedded tests.
     pub tests: Vec<TestAst>,
+    /// Bool elements that hold whenever this charge is decided.
+    pub implies: Vec<Spanned<String>>,
 }
 
 /// `extend "charge" band N { … }`.
@@ -348,6 +350,8 @@ pub struct CircumstanceAst {
     pub source: Option<String>,
     /// Label.
     pub label: Option<String>,
+    /// Charges it is limited to (empty: every charge).
+    pub charges: Vec<Spanned<String>>,
 }
 
 /// `interpretation ID { … }`.

@@ -497,6 +497,7 @@ fn charge(cx: &mut Ctx, p: Pair) -> ChargeAst {
         bands: vec![],
         converts: vec![],
         tests: vec![],
+        implies: vec![],
     };
     for f in it {
         match f.as_rule() {
@@ -513,6 +514,7 @@ fn charge(cx: &mut Ctx, p: Pair) -> ChargeAst {
             Rule::anti_f => c.anti.push(cue(cx, f)),
             Rule::interp_f => c.interpretations.extend(first(f).map(|i| cx.spanned(&i, i.as_str().to_string()))),
             Rule::guideline_f => c.guideline = first(f).map(text_of),
+            Rule::implies_f => c.implies.extend(f.into_inner().map(|n| cx.spanned(&n, n.as_str().to_string()))),
             Rule::band => c.bands.push(band(cx, f)),
             Rule::convert_f => {
                 let mut ci = f.into_inner();
@@ -575,10 +577,16 @@ fn circumstance(cx: &mut Ctx, p: Pair) -> CircumstanceAst {
         overrides: vec![],
         source: None,
         label: None,
+        charges: vec![],
     };
     for f in it {
         match f.as_rule() {
             Rule::when_f => c.when = first(f).map(|x| cond(cx, x)),
+            Rule::circ_charge_f => {
+                if let Some(n) = first(f) {
+                    c.charges.push(name_of(cx, n));
+                }
+            }
             Rule::articles_f => c.articles.extend(f.into_inner().map(|n| cx.spanned(&n, n.as_str().to_string()))),
             Rule::effect_f => {
                 let mut ei = f.into_inner();

@@ -50,7 +50,20 @@ fn extend_number_start(text: &str, mut start: usize) -> usize {
 const META: &[char] = &['\\', '.', '[', ']', '(', ')', '{', '}', '|', '?', '*', '+', '^', '$'];
 
 fn is_quantifier_at(chars: &[char], i: usize) -> bool {
-    matches!(chars.get(i), Some('?' | '*' | '{'))
+    matches!(chars.get(i), Some('?' | '*' | '{' | '+'))
+}
+
+/// Index past a quantifier (`?`, `*`, `+`, `{m,n}`, each possibly lazy) starting at `i`, or `i`.
+fn skip_quantifier(chars: &[char], mut i: usize) -> usize {
+    match chars.get(i) {
+        Some('?' | '*' | '+') => i += 1,
+        Some('{') => i = chars[i..].iter().position(|&c| c == '}').map_or(chars.len(), |p| i + p + 1),
+        _ => return i,
+    }
+    if chars.get(i) == Some(&'?') {
+        i += 1;
+    }
+    i
 }
 
 /// Index just past the group or class opening at `i` (`(` … `)` or `[` … `]`), honouring escapes and nesting.
@@ -122,17 +135,17 @@ pub fn required_literals(pattern: &str) -> Option<Vec<String>> {
         let c = chars[i];
         match c {
             '\\' => {
-                i += 2;
-                if is_quantifier_at(&chars, i) {
-                    i += 1;
-                }
+                i = skip_quantifier(&chars, i + 2);
             }
             '[' => {
-                i = close_of(&chars, i)?;
+                i = skip_quantifier(&chars, close_of(&chars, i)?);
+            }
+            '{' => {
+                i = chars[i..].iter().position(|&c| c == '}').map_or(chars.len(), |p| i + p + 1);
             }
             '(' => {
                 let j = close_of(&chars, i)?;
-                if !is_quantifier_at(&chars, j) && !matches!(chars.get(j), Some('+')) {
+                if !is_quantifier_at(&chars, j) {
                     let mut inner: &[char] = &chars[i + 1..j - 1];
                     if inner.first() == Some(&'?') {
                         // (?:…) or (?P<name>…)
@@ -150,22 +163,20 @@ pub fn required_literals(pattern: &str) -> Option<Vec<String>> {
                         }
                     }
                 }
-                i = j;
+                i = skip_quantifier(&chars, j);
             }
             _ if META.contains(&c) => i += 1,
             _ => {
                 let mut run = String::new();
-                while i < chars.len() && !META.contains(&chars[i]) {
-                    if is_quantifier_at(&chars, i + 1) || matches!(chars.get(i + 1), Some('+')) {
-                        break;
-                    }
+                while i < chars.len() && !META.contains(&chars[i]) && !is_quantifier_at(&chars, i + 1) {
                     run.push(chars[i]);
                     i += 1;
                 }
                 if !run.is_empty() {
                     return Some(vec![run]);
                 }
-                i += 1;
+                // A single character under a quantifier: skip it and its quantifier.
+                i = skip_quantifier(&chars, i + 1);
             }
         }
     }
@@ -459,6 +470,8 @@ mod tests {
         assert_eq!(r("a|[0-9]+"), None);
         assert_eq!(r("(?i)abc"), None);
         assert_eq!(r("\\d+次"), Some(vec!["次".to_string()]));
+        assert_eq!(r("[^，]{0,8}谅解"), Some(vec!["谅解".to_string()]));
+        assert_eq!(r("(a|b)+c"), Some(vec!["c".to_string()]));
     }
 
     #[test]

@@ -684,6 +684,15 @@ impl Compiler<'_> {
             let cyc: Vec<String> = cycle.iter().map(|n| format!("band {n}")).collect();
             self.err("E0501", format!("exception cycle in `{}`: {}", c.name.node, cyc.join(" → ")), c.name.span);
         }
+        for i in &c.implies {
+            match self.kb.elements.get(&i.node).map(|e| &e.kind) {
+                Some(ElementKind::Bool) => {}
+                Some(_) => {
+                    self.err("E0704", format!("`implies {}`: not a bool element", i.node), i.span);
+                }
+                None => self.unknown_name(i, "element"),
+            }
+        }
         let mut converts = Vec::new();
         for cv in &c.converts {
             if !names.contains_key(&cv.to.node) {
@@ -705,6 +714,7 @@ impl Compiler<'_> {
             guideline: c.guideline.clone(),
             bands: out_bands,
             converts,
+            implies: c.implies.iter().map(|i| i.node.clone()).collect(),
             loc: self.loc(c.name.span),
         }
     }
@@ -811,6 +821,12 @@ impl Compiler<'_> {
     }
 
     fn circumstance(&mut self, c: &CircumstanceAst, names: &HashMap<String, Span>) -> Option<Circumstance> {
+        for ch in &c.charges {
+            if !self.kb.charges.iter().any(|x| x.name == ch.node) {
+                let known: HashMap<String, Span> = self.kb.charges.iter().map(|x| (x.name.clone(), Span::default())).collect();
+                self.unknown_charge(ch, &known);
+            }
+        }
         let when = match &c.when {
             Some(w) => self.cond(w),
             None => {
@@ -861,6 +877,7 @@ impl Compiler<'_> {
             adjust,
             layer: if c.layer.as_deref() == Some("first") { Layer::First } else { Layer::Second },
             overrides: c.overrides.iter().map(|o| o.node.clone()).collect(),
+            charges: c.charges.iter().map(|x| x.node.clone()).collect(),
             source: Source { cite: c.source.clone().unwrap_or_default(), calibrated: false },
             loc: self.loc(c.name.span),
         })

@@ -536,6 +536,9 @@ pub struct Charge {
     pub bands: Vec<Band>,
     /// Conversions to other charges.
     pub converts: Vec<Conversion>,
+    /// Bool elements that hold whenever this charge is decided (e.g. `negligent_offence`).
+    #[serde(default)]
+    pub implies: Vec<String>,
     /// Definition site.
     pub loc: Loc,
 }
@@ -592,6 +595,9 @@ pub struct Circumstance {
     pub layer: Layer,
     /// Circumstances this one displaces when both hold.
     pub overrides: Vec<String>,
+    /// Charges it is limited to (a guideline adjustment of one crime); empty: every charge.
+    #[serde(default)]
+    pub charges: Vec<String>,
     /// Provenance.
     pub source: Source,
     /// Definition site.

@@ -79,7 +79,7 @@ pub struct Candidate {
 /// How much each signal counts in the retrieval score.
 ///
 /// These are ranking weights, not legal values; they were set by hand and checked on the development
-/// set (`../shared/data/cail2018/train.jsonl`, leave-one-out), see `docs/RETRIEVAL.md`.
+/// set (`../shared/data/cail2018/train.jsonl`, leave-one-out with `lexpro eval judgments --loo`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Weights {
     /// Explicit naming of the charge.
@@ -648,6 +648,7 @@ pub(crate) mod tests {
             in_force: None,
             versions: vec![],
             amended_by: vec![],
+            notes: vec![],
             loc: Loc::default(),
         }
     }
@@ -680,6 +681,7 @@ pub(crate) mod tests {
                 loc: Loc::default(),
             }],
             converts: vec![],
+            implies: vec![],
             loc: Loc::default(),
         }
     }

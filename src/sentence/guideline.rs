@@ -208,6 +208,18 @@ fn choose_pct(c: &Circumstance, p: &Params) -> Option<(f64, bool)> {
 /// Computes the sentence of `charge` in band `band_no`.
 pub fn compute(kb: &KnowledgeBase, facts: &Facts, charge: &Charge, band_no: u32, p: &Params) -> Option<ChargeTerm> {
     let b = charge.bands.iter().find(|b| b.number == band_no)?;
+    // Elements the charge implies (e.g. `negligent_offence` for 交通肇事罪) hold for its circumstances.
+    let implied;
+    let facts = if charge.implies.iter().any(|e| !facts.flag(e)) {
+        let mut f = facts.clone();
+        for e in &charge.implies {
+            f.set_bool(e, true);
+        }
+        implied = f;
+        &implied
+    } else {
+        facts
+    };
     let range = bounds(b)?;
     let mut trace = Vec::new();
     let mut warnings = Vec::new();
@@ -285,7 +297,13 @@ pub fn compute(kb: &KnowledgeBase, facts: &Facts, charge: &Charge, band_no: u32,
 
     // 3. Circumstances.
     let mut used = Vec::new();
-    let holding: Vec<&Circumstance> = kb.circumstances.iter().filter(|c| facts.eval(&c.when, kb, &mut used)).collect();
+    // A circumstance limited to some charges (a guideline adjustment of one crime) applies only to them.
+    let holding: Vec<&Circumstance> = kb
+        .circumstances
+        .iter()
+        .filter(|c| c.charges.is_empty() || c.charges.iter().any(|n| n == &charge.name || charge.aliases.contains(n)))
+        .filter(|c| facts.eval(&c.when, kb, &mut used))
+        .collect();
     let displaced: Vec<&str> = holding.iter().flat_map(|c| c.overrides.iter().map(String::as_str)).collect();
     let mut applied = Vec::new();
     for c in &holding {
@@ -725,6 +743,25 @@ mod tests {
         let t = run(&kb, &f, "危险驾驶罪", 1);
         assert_eq!(t.penal.kind(), TermKind::CriminalDetention);
         assert!(months(&t) <= 6.0);
+    }
+
+    #[test]
+    fn implied_elements_reach_the_circumstances() {
+        let mut kb = theft_kb();
+        kb.charges[0].implies = vec!["confession".into()];
+        let t = run(&kb, &Facts::default(), "盗窃罪", 2);
+        assert_eq!(t.circumstances, vec!["坦白".to_string()]);
+    }
+
+    #[test]
+    fn crime_specific_circumstances_stay_with_their_crime() {
+        let mut kb = theft_kb();
+        if let Some(c) = kb.circumstances.iter_mut().find(|c| c.name == "坦白") {
+            c.charges = vec!["诈骗罪".into()];
+        }
+        let mut f = Facts::default();
+        f.set_bool("confession", true);
+        assert!(run(&kb, &f, "盗窃罪", 2).circumstances.is_empty());
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub fn charge(name: &str, article: &str, guideline: Option<&str>, bands: Vec<Ban
         guideline: guideline.map(str::to_string),
         bands,
         converts: vec![],
+        implies: vec![],
         loc: Loc::default(),
     }
 }
@@ -93,6 +94,7 @@ fn circ(name: &str, when: Cond, article: Option<&str>, eff: Option<Effect>, adju
         adjust: adjust.map(|r| (r, src(clause))),
         layer,
         overrides: vec![],
+        charges: vec![],
         source: src(clause),
         loc: Loc::default(),
     }
