@@ -31,6 +31,8 @@ typedef unsigned short u16;
 #define CANDIDATE_SPAN 24.0f
 #define BIN_SCALE 42.6666679f   /* NBINS / CANDIDATE_SPAN, rounded to f32 */
 #define GUMBEL_MAX 16.75f       /* > max of the noise (16.64) */
+#define NQ 272                  /* prune table entries: d = bound - z quantised by 1/16, d < 17 */
+#define PRUNE_MARGIN 0.01       /* prune table slack in noise units, >> the float error of G (~2e-5) */
 #define WEIGHT_SCALE 4294967296.0f
 
 #define FLAG_GREEDY 1u
@@ -218,10 +220,11 @@ __device__ __forceinline__ u32 group_allowed(const u32* mask, u32 g, u32 V) {
 
 // Visits the row's groups of 4 tokens, UNROLL groups per thread per step with every load issued before
 // the first use: with one load in flight per thread the passes are latency-bound, not bandwidth-bound.
+// Groups [gb, ge) only: the split kernels give each block of a row one slice.
 template <class T, class F>
-__device__ __forceinline__ void for_groups(const T* row, const u32* mask, u32 V, bool vec, F f) {
-    const u32 groups = (V + 3u) / 4u;
-    for (u32 g0 = threadIdx.x; g0 < groups; g0 += THREADS * UNROLL) {
+__device__ __forceinline__ void for_groups_in(const T* row, const u32* mask, u32 V, bool vec, u32 gb, u32 groups,
+                                              F f) {
+    for (u32 g0 = gb + threadIdx.x; g0 < groups; g0 += THREADS * UNROLL) {
         float x[UNROLL][4];
         u32 al[UNROLL];
 #pragma unroll
@@ -239,6 +242,11 @@ __device__ __forceinline__ void for_groups(const T* row, const u32* mask, u32 V,
     }
 }
 
+template <class T, class F>
+__device__ __forceinline__ void for_groups(const T* row, const u32* mask, u32 V, bool vec, F f) {
+    for_groups_in(row, mask, V, vec, 0u, (V + 3u) / 4u, f);
+}
+
 // ---------------------------------------------------------------- block helpers
 
 struct Shared {
@@ -253,9 +261,38 @@ struct Shared {
     u32 mode;           // how the cut stage runs, see MODE_*
     u32 n_bnd;          // tokens in the boundary bin (MODE_REFINE)
     u64 acc_bnd;        // weight of the bins above it (MODE_REFINE)
+    u32 last;           // split kernels: this block is the last of its row to finish pass 1
     u32 cnt[NBINS];
     u64 wt[NBINS];
+    u32 jmin[NQ];       // split kernels: noise prune table, see init_prune_table
 };
+
+// Prune table (split kernels only). jmin[q] is a 23-bit noise index below which G(j) < q/16 - 0.01 for
+// certain (computed in f64 from the inverse G^-1(g) = exp(-exp(-g)), u_j = (2j+1) 2^-24, with one
+// more index of slack). The float G of a token differs from the true one by ~2e-5, far below the margin.
+__device__ void init_prune_table(Shared& s) {
+    for (u32 q = threadIdx.x; q < NQ; q += THREADS) {
+        const double g = (double)q * 0.0625 - PRUNE_MARGIN;
+        const double u = exp(-exp(-g));
+        const double jr = (u * 16777216.0 - 1.0) * 0.5;
+        s.jmin[q] = jr < 2.0 ? 0u : (u32)(floor(jr) - 1.0);
+    }
+}
+
+// True when the score z + G(bits) is certainly below `bound` (a real score of a surviving token), so
+// the token cannot win and its noise need not be computed. Only the 23 noise bits are looked at, not
+// the two logarithms. Why it is safe: skip => G_true(u_j) < q/16 - 0.01 <= (bound - z) - 0.0098
+// (d = bound - z is rounded by at most 2^-13 when |bound| < 2048, z >= bound - 16.75), so
+// z + G_float < bound - 0.0097 in exact arithmetic and its f32 rounding (half ulp <= 2^-13) stays
+// strictly below bound: no tie is ever skipped.
+__device__ __forceinline__ bool noise_cannot_reach(const Shared& s, float bound, float z, u32 bits) {
+    if (!(fabsf(bound) < 2048.0f)) return false;
+    const float d = __fsub_rn(bound, z);
+    if (!(d >= 0.0f)) return false;
+    u32 q = __float2uint_rz(__fmul_rn(d, 16.0f));
+    q = q < NQ - 1 ? q : NQ - 1;
+    return (bits >> 9) < s.jmin[q];
+}
 
 __device__ __forceinline__ u64 warp_max_u64(u64 v) {
 #pragma unroll
@@ -440,15 +477,44 @@ __device__ u32 select_weighted(Shared& s, const Src& src, KeyF keyf, double targ
 // Gumbel-max draw over the survivors: key > vk or (key == vk and id <= idcut) [top-k], key >= tstar
 // [top-p], z >= floor_z [min-p]. A token with z + 16.75 < M - 2.83 is skipped without computing its
 // noise: its score is below that of the row maximum, which always survives and scores >= M - 2.82.
-template <class Src>
+//
+// PRUNE (split kernels): every thread starts from the score of `arg`, the row's argmax token (lowest
+// id), which survives every cut; the bound then rises with the thread's best score. A token whose
+// noise bits show that it cannot reach the bound skips the two logarithms (noise_cannot_reach), and
+// the Philox call is shared by the four tokens of a group when they come in order (row sources).
+template <bool PRUNE, class Src>
 __device__ int draw(Shared& s, const Src& src, const RowPlan& p, float M, u32 vk, u32 idcut, u32 tstar,
-                    float floor_z) {
+                    float floor_z, u32 arg) {
     const float hopeless = __fsub_rn(M, 2.83f);
     u64 best = 0ull;
+    float bound = hopeless;
+    u32 cg = 0xffffffffu;
+    u32 cb[4];
+    if (PRUNE) {
+        group_bits(p, arg >> 2, cb);
+        cg = arg >> 2;
+        bound = __fadd_rn(M, gumbel(cb[arg & 3u]));
+        best = pack_best(bound, arg);
+    }
     src.each([&](u32 id, float z) {
         const u32 key = okey(z);
         if (!(key > vk || (key == vk && id <= idcut)) || key < tstar || !(z >= floor_z)) return;
-        if (__fadd_rn(z, GUMBEL_MAX) < hopeless) return;
+        if (__fadd_rn(z, GUMBEL_MAX) < bound) return;
+        if (PRUNE) {
+            if ((id >> 2) != cg) {
+                cg = id >> 2;
+                group_bits(p, cg, cb);
+            }
+            const u32 bits = cb[id & 3u];
+            if (noise_cannot_reach(s, bound, z, bits)) return;
+            const float score = __fadd_rn(z, gumbel(bits));
+            const u64 pk = pack_best(score, id);
+            if (pk > best) {
+                best = pk;
+                bound = score;
+            }
+            return;
+        }
         u32 c[4];
         group_bits(p, id >> 2, c);
         const float score = __fadd_rn(z, gumbel(c[id & 3u]));
@@ -460,9 +526,9 @@ __device__ int draw(Shared& s, const Src& src, const RowPlan& p, float M, u32 vk
 }
 
 // top-k → top-p → min-p → Gumbel draw over L. `n_list` = |L|; `w_all` = weight of all candidates.
-template <class Src>
+template <bool PRUNE, class Src>
 __device__ int cut_and_draw(Shared& s, const Src& src, const RowPlan& p, float M, u32 n_list, bool topk_live,
-                            u64 w_all) {
+                            u64 w_all, u32 arg) {
     // top-k
     const bool topk = topk_live && p.top_k < n_list;
     u32 vk = 0, idcut = 0xffffffffu;
@@ -518,20 +584,30 @@ __device__ int cut_and_draw(Shared& s, const Src& src, const RowPlan& p, float M
     // min-p
     const float floor_z = (p.flags & FLAG_MIN_P) ? __fadd_rn(M, p.log_min_p) : __uint_as_float(0xff800000u);
 
-    return draw(s, src, p, M, vk, idcut, tstar, floor_z);
+    return draw<PRUNE>(s, src, p, M, vk, idcut, tstar, floor_z, arg);
 }
 
 // ---------------------------------------------------------------- the kernel
 
-template <class T>
+// SPLIT = false: the original kernels (one block per row). SPLIT = true: grid (rows, pieces); each of
+// a row's gridDim.y blocks runs pass 1 over its slice and publishes (max, plain draw, error flags) in
+// `part`; the last block to finish (atomic ticket in `count`, which it resets to 0 for the next launch)
+// combines them and runs the rest of the row alone. Both also use the noise pruning of draw<true>.
+template <class T, bool SPLIT>
 __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__ masks, const RowPlan* __restrict__ plans,
-                           u32 V, int* __restrict__ out) {
+                           u32 V, int* __restrict__ out, u64* __restrict__ part, u32* __restrict__ count) {
     __shared__ Shared s;
     extern __shared__ u32 dyn[];
     u32* list_ids = dyn;
     float* list_zs = reinterpret_cast<float*>(dyn + CAP);
 
     const u32 r = blockIdx.x;
+    const u32 nsplit = SPLIT ? gridDim.y : 1u;
+    const u32 piece = SPLIT ? blockIdx.y : 0u;
+    const u32 groups = (V + 3u) / 4u;
+    const u32 per = (groups + nsplit - 1u) / nsplit;
+    const u32 gb = piece * per < groups ? piece * per : groups;
+    const u32 ge = gb + per < groups ? gb + per : groups;
     const RowPlan p = plans[r];
     const T* row = logits + (u64)r * V;
     const u32* mask = masks ? masks + (u64)r * ((V + 31u) / 32u) : nullptr;
@@ -540,6 +616,7 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
     const bool plain = !greedy && (p.flags & (FLAG_TOP_K | FLAG_TOP_P | FLAG_MIN_P)) == 0u;
 
     if (threadIdx.x == 0) s.flags = 0;
+    if (SPLIT && !greedy) init_prune_table(s);
     __syncthreads();
 
     // pass 1
@@ -549,7 +626,7 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
     float best_score = __uint_as_float(0xff800000u);
     if (!plain) {
         // Max (and greedy argmax) only: a small loop body.
-        for_groups(row, mask, V, vec, [&](u32 g, u32 allowed, const float* x) {
+        for_groups_in(row, mask, V, vec, gb, ge, [&](u32 g, u32 allowed, const float* x) {
 #pragma unroll
             for (int j = 0; j < 4; ++j) {
                 if (!((allowed >> j) & 1u)) continue;
@@ -565,7 +642,7 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
             }
         });
     } else {
-        for_groups(row, mask, V, vec, [&](u32 g, u32 allowed, const float* x) {
+        for_groups_in(row, mask, V, vec, gb, ge, [&](u32 g, u32 allowed, const float* x) {
             float z[4];
             bool need_noise = false;
 #pragma unroll
@@ -590,6 +667,7 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
 #pragma unroll
                 for (int j = 0; j < 4; ++j) {
                     if (z[j] == __uint_as_float(0xff800000u)) continue;
+                    if (SPLIT && noise_cannot_reach(s, best_score, z[j], c[j])) continue;
                     const float score = __fadd_rn(z[j], gumbel(c[j]));
                     const u64 pk = pack_best(score, 4u * g + (u32)j);
                     if (pk > best_draw) {
@@ -602,6 +680,35 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
     }
     if (bad) atomicOr(&s.flags, bad);
     best_val = block_max_u64(s, best_val);
+    if (SPLIT && plain) best_draw = block_max_u64(s, best_draw);
+    if (SPLIT && nsplit > 1u) {
+        // Publish this slice's partial result; the last block of the row combines all of them.
+        u64* mine = part + 3ull * ((u64)r * nsplit + piece);
+        if (threadIdx.x == 0) {
+            mine[0] = best_val;
+            mine[1] = best_draw;
+            mine[2] = (u64)s.flags;
+            __threadfence();
+            const u32 ticket = atomicAdd(count + r, 1u);
+            s.last = ticket == nsplit - 1u ? 1u : 0u;
+        }
+        __syncthreads();
+        if (!s.last) return;
+        __threadfence();
+        u64 bv = 0ull, bd = 0ull;
+        u32 fl = 0u;
+        for (u32 i = threadIdx.x; i < nsplit; i += THREADS) {
+            const u64* q = part + 3ull * ((u64)r * nsplit + i);
+            const u64 a = __ldcg(q), b = __ldcg(q + 1), c = __ldcg(q + 2);
+            bv = a > bv ? a : bv;
+            bd = b > bd ? b : bd;
+            fl |= (u32)c;
+        }
+        if (fl) atomicOr(&s.flags, fl);
+        best_val = block_max_u64(s, bv);
+        if (plain) best_draw = block_max_u64(s, bd);
+        if (threadIdx.x == 0) count[r] = 0u;
+    }
     const u32 flags = s.flags;
     if (flags & 1u) {
         if (threadIdx.x == 0) out[r] = CODE_NAN;
@@ -620,12 +727,13 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
         return;
     }
     if (plain) {
-        best_draw = block_max_u64(s, best_draw);
+        if (!SPLIT) best_draw = block_max_u64(s, best_draw);
         if (threadIdx.x == 0) out[r] = (int)(~(u32)best_draw);
         return;
     }
 
     const float M = from_okey((u32)(best_val >> 32));
+    const u32 arg = ~(u32)best_val;  // the argmax of z (lowest id): it survives every cut
     const float cut = __fsub_rn(M, CANDIDATE_SPAN);
 
     // pass 2: histogram over d = M - z of the candidates
@@ -774,7 +882,7 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
     int result;
     if (mode == MODE_LIST) {
         const ListSrc src{list_ids, list_zs, n_list};
-        result = cut_and_draw(s, src, p, M, n_list, topk_live, w_all);
+        result = cut_and_draw<SPLIT>(s, src, p, M, n_list, topk_live, w_all, arg);
     } else if (mode == MODE_REFINE) {
         // Bins above the boundary carry acc_bnd < target; the threshold key lies inside the boundary bin.
         const ListSrc src{list_ids, list_zs, n_bnd};
@@ -787,21 +895,35 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
                 return true;
             },
             target, acc_bnd);
-        result = draw(s, rsrc, p, M, 0u, 0xffffffffu, tstar, floor_z);
+        result = draw<SPLIT>(s, rsrc, p, M, 0u, 0xffffffffu, tstar, floor_z, arg);
     } else if (mode == MODE_DIRECT) {
-        result = draw(s, rsrc, p, M, 0u, 0xffffffffu, 0u, floor_z);
+        result = draw<SPLIT>(s, rsrc, p, M, 0u, 0xffffffffu, 0u, floor_z, arg);
     } else {
-        result = cut_and_draw(s, rsrc, p, M, n_list, topk_live, w_all);
+        result = cut_and_draw<SPLIT>(s, rsrc, p, M, n_list, topk_live, w_all, arg);
     }
     if (threadIdx.x == 0) out[r] = result;
 }
 
 extern "C" __global__ void __launch_bounds__(THREADS)
 lexpro_sample_f32(const float* logits, const u32* masks, const RowPlan* plans, u32 V, int* out) {
-    sample_row<float>(logits, masks, plans, V, out);
+    sample_row<float, false>(logits, masks, plans, V, out, nullptr, nullptr);
 }
 
 extern "C" __global__ void __launch_bounds__(THREADS)
 lexpro_sample_bf16(const u16* logits, const u32* masks, const RowPlan* plans, u32 V, int* out) {
-    sample_row<u16>(logits, masks, plans, V, out);
+    sample_row<u16, false>(logits, masks, plans, V, out, nullptr, nullptr);
+}
+
+// Split kernels: grid (rows, pieces); `part` holds rows * pieces * 3 words, `count` one zeroed word per
+// row (left zeroed after each launch).
+extern "C" __global__ void __launch_bounds__(THREADS)
+lexpro_sample_split_f32(const float* logits, const u32* masks, const RowPlan* plans, u32 V, int* out, u64* part,
+                        u32* count) {
+    sample_row<float, true>(logits, masks, plans, V, out, part, count);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS)
+lexpro_sample_split_bf16(const u16* logits, const u32* masks, const RowPlan* plans, u32 V, int* out, u64* part,
+                         u32* count) {
+    sample_row<u16, true>(logits, masks, plans, V, out, part, count);
 }

@@ -1649,6 +1649,9 @@ def write_charges(out: str, arts: dict[str, Article], charges: dict[str, ChargeD
                 else:
                     fact = None
                     cd.notes.append('no derived test: the statute describes this act in the same words as another charge')
+            if fact and '军人违反职责罪' in (prim.chapter or '') and '军人' not in fact:
+                # 第四百二十条: the subject of this chapter is 军人, which the article text leaves implicit.
+                fact = fact.replace('被告人张某', '被告人张某系现役军人，', 1)
             if fact:
                 blk.extend(test_lines(f'{c[:-1]}：法条所述行为', fact, c, [],
                                       'derived test: the fact restates the act described by the article'))

@@ -117,3 +117,32 @@ fn every_dev_case_stays_within_the_statutory_band() {
     eprintln!("checked {checked} dev cases with a term");
     assert!(problems.is_empty(), "{} violation(s):\n{}", problems.len(), problems.iter().take(30).cloned().collect::<Vec<_>>().join("\n"));
 }
+
+/// The same bound on the charges the engine decides (slow in debug builds: the whole pipeline on 3,562
+/// cases): `cargo test --release --test sentence_bounds -- --ignored`.
+#[test]
+#[ignore = "slow: the whole pipeline on the development set"]
+fn engine_sentences_stay_within_the_decided_charges_bands() {
+    let Some((kb, text)) = load() else { return };
+    let cases = parse_cail(&text).expect("CAIL data parses");
+    let engine = lexpro::Engine::from_kb(kb).expect("engine builds");
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (i, case) in cases.iter().enumerate() {
+        let input = lexpro::contract::CaseInput { id: format!("c{i}"), fact: case.fact.clone(), province: None, date: None };
+        let Ok(a) = engine.analyze_detailed(&input) else { continue };
+        if a.sentence.term.is_none() {
+            continue;
+        }
+        checked += 1;
+        for ch in &a.sentence.bands {
+            let Some(c) = find_charge(engine.kb(), &ch.charge) else { continue };
+            let Some(t) = compute(engine.kb(), &a.extraction.facts, c, ch.band, &Params::default()) else { continue };
+            if let Some(v) = violation(engine.kb(), &ch.charge, ch.band, &t.penal) {
+                problems.push(format!("case {i} {}: {v}", ch.charge));
+            }
+        }
+    }
+    eprintln!("checked {checked} dev cases with a term");
+    assert!(problems.is_empty(), "{} violation(s):\n{}", problems.len(), problems.iter().take(30).cloned().collect::<Vec<_>>().join("\n"));
+}

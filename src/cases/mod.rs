@@ -190,6 +190,7 @@ pub struct CaseIndex {
     post: sled::Tree,
     df: sled::Tree,
     meta: sled::Tree,
+    hashes: sled::Tree,
 }
 
 fn get_u64(t: &sled::Tree, k: &[u8]) -> Result<u64, CasesError> {
@@ -213,6 +214,7 @@ impl CaseIndex {
             post: db.open_tree("post")?,
             df: db.open_tree("df")?,
             meta: db.open_tree("meta")?,
+            hashes: db.open_tree("hashes")?,
             db,
         })
     }
@@ -227,9 +229,19 @@ impl CaseIndex {
         Ok(self.len()? == 0)
     }
 
-    /// Adds a batch of cases; returns how many were added. One call writes one posting chunk per term,
-    /// so callers should pass thousands of cases at a time when building large indexes.
+    /// Adds a batch of cases; returns how many were added (a case whose fact is already indexed is
+    /// skipped). One call writes one posting chunk per term, so callers should pass thousands of cases at a
+    /// time when building large indexes.
     pub fn add(&self, cases: &[LabelledCase]) -> Result<usize, CasesError> {
+        let mut fresh: Vec<&LabelledCase> = Vec::with_capacity(cases.len());
+        let mut batch_hashes = std::collections::HashSet::new();
+        for c in cases {
+            let h = fact_hash(&c.fact);
+            if batch_hashes.insert(h) && !self.hashes.contains_key(h.to_be_bytes())? {
+                fresh.push(c);
+            }
+        }
+        let cases = fresh;
         if cases.is_empty() {
             return Ok(0);
         }
@@ -240,6 +252,7 @@ impl CaseIndex {
         let chunk = get_u64(&self.meta, b"next_chunk")?;
         let mut postings: HashMap<String, Vec<u8>> = HashMap::new();
         let mut docs = sled::Batch::default();
+        let mut hashes = sled::Batch::default();
         let mut total = 0u64;
         for (k, c) in cases.iter().enumerate() {
             let id = (n0 + k as u64) as u32;
@@ -263,6 +276,7 @@ impl CaseIndex {
             };
             let json = serde_json::to_vec(&rec).map_err(|e| CasesError::Corrupt { id, message: e.to_string() })?;
             docs.insert(&id.to_be_bytes(), json);
+            hashes.insert(&rec.fact_hash.to_be_bytes(), &id.to_be_bytes());
         }
         let mut post = sled::Batch::default();
         let mut df = sled::Batch::default();
@@ -277,6 +291,7 @@ impl CaseIndex {
         self.docs.apply_batch(docs)?;
         self.post.apply_batch(post)?;
         self.df.apply_batch(df)?;
+        self.hashes.apply_batch(hashes)?;
         let total0 = get_u64(&self.meta, b"total_len")?;
         self.meta.insert(b"total_len", &(total0 + total).to_be_bytes())?;
         self.meta.insert(b"next_chunk", &(chunk + 1).to_be_bytes())?;
@@ -383,6 +398,9 @@ mod tests {
         .unwrap();
         // A second batch: incremental add.
         idx.add(&[case("c", "被告人持刀抢劫被害人现金500元。", "抢劫")]).unwrap();
+        assert_eq!(idx.len().unwrap(), 3);
+        // The same case again is not indexed twice.
+        assert_eq!(idx.add(&[case("c2", "被告人持刀抢劫被害人现金500元。", "抢劫")]).unwrap(), 0);
         assert_eq!(idx.len().unwrap(), 3);
         let q = "被告人醉酒后驾驶机动车，经检验血液酒精含量为120mg/100ml。";
         let hits = idx.search(q, 2, &SearchOpts::default()).unwrap();

@@ -74,8 +74,8 @@ impl Default for DecideConfig {
         DecideConfig {
             secondary_ratio: 0.5,
             secondary_precedent: 0.45,
-            secondary_cue: 3.0,
-            secondary_cue_ratio: 0.75,
+            secondary_cue: 4.0,
+            secondary_cue_ratio: 0.5,
             special_cue: 2.0,
             special_ratio: 0.6,
             max_charges: 4,

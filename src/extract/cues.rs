@@ -115,9 +115,20 @@ fn top_alternatives(chars: &[char]) -> Option<Vec<Vec<char>>> {
     Some(out)
 }
 
-/// Literals of which at least one must occur for `pattern` to match (a conservative reading of the pattern:
-/// a required literal run or a required group of plain literal alternatives); `None` when none is found.
+/// Literals of which at least one must occur for `pattern` to match (the first of [`required_groups`]);
+/// `None` when none is found.
 pub fn required_literals(pattern: &str) -> Option<Vec<String>> {
+    required_groups(pattern).into_iter().next()
+}
+
+/// Groups of literals that must all be satisfied for `pattern` to match: from each group at least one literal
+/// occurs. A conservative reading of the pattern — required literal runs and required groups of plain literal
+/// alternatives at the top level; anything it does not understand adds no group.
+pub fn required_groups(pattern: &str) -> Vec<Vec<String>> {
+    required_groups_inner(pattern).unwrap_or_default()
+}
+
+fn required_groups_inner(pattern: &str) -> Option<Vec<Vec<String>>> {
     let chars: Vec<char> = pattern.chars().collect();
     if pattern.starts_with("(?i") || pattern.contains("(?i") || pattern.contains("(?x") {
         return None;
@@ -128,8 +139,9 @@ pub fn required_literals(pattern: &str) -> Option<Vec<String>> {
         for a in alts {
             all.extend(required_literals(&a.iter().collect::<String>())?);
         }
-        return Some(all);
+        return Some(vec![all]);
     }
+    let mut groups: Vec<Vec<String>> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -159,7 +171,7 @@ pub fn required_literals(pattern: &str) -> Option<Vec<String>> {
                     if let Some(alts) = top_alternatives(inner) {
                         let plain = alts.iter().all(|a| !a.is_empty() && a.iter().all(|c| !META.contains(c)));
                         if plain {
-                            return Some(alts.into_iter().map(|a| a.into_iter().collect()).collect());
+                            groups.push(alts.into_iter().map(|a| a.into_iter().collect()).collect());
                         }
                     }
                 }
@@ -172,37 +184,46 @@ pub fn required_literals(pattern: &str) -> Option<Vec<String>> {
                     run.push(chars[i]);
                     i += 1;
                 }
-                if !run.is_empty() {
-                    return Some(vec![run]);
+                if run.is_empty() {
+                    // A single character under a quantifier: skip it and its quantifier.
+                    i = skip_quantifier(&chars, i + 1);
+                } else {
+                    groups.push(vec![run]);
                 }
-                // A single character under a quantifier: skip it and its quantifier.
-                i = skip_quantifier(&chars, i + 1);
             }
         }
     }
-    None
+    Some(groups)
 }
 
-/// What must appear in a text for a cue to possibly match: the first one or two characters of each literal.
+/// What must appear in a text for a cue to possibly match: for every required group, the first one or two
+/// characters of one of its literals.
 #[derive(Debug, Clone)]
-struct Trigger(Vec<(char, Option<char>)>);
+struct Trigger(Vec<Vec<(char, Option<char>)>>);
 
 impl Trigger {
     fn of(pattern: &str) -> Option<Trigger> {
-        let lits = required_literals(pattern)?;
-        let mut keys = Vec::new();
-        for l in lits {
-            let mut it = l.chars();
-            let a = it.next()?;
-            keys.push((a, it.next()));
+        let mut groups = Vec::new();
+        for g in required_groups(pattern) {
+            let mut keys = Vec::new();
+            for l in g {
+                let mut it = l.chars();
+                let Some(a) = it.next() else { continue };
+                keys.push((a, it.next()));
+            }
+            if !keys.is_empty() {
+                groups.push(keys);
+            }
         }
-        Some(Trigger(keys))
+        (!groups.is_empty()).then_some(Trigger(groups))
     }
 
     fn may_match(&self, text: &TextKeys) -> bool {
-        self.0.iter().any(|&(a, b)| match b {
-            Some(b) => text.bigrams.binary_search(&(a, b)).is_ok(),
-            None => text.chars.binary_search(&a).is_ok(),
+        self.0.iter().all(|g| {
+            g.iter().any(|&(a, b)| match b {
+                Some(b) => text.bigrams.binary_search(&(a, b)).is_ok(),
+                None => text.chars.binary_search(&a).is_ok(),
+            })
         })
     }
 }
@@ -313,36 +334,45 @@ impl CueSet {
         // match that survived.
         let keys = TextKeys::new(text);
         for (ei, el) in self.elements.iter().enumerate() {
-            // Negate matches are computed once per element, and only when one of its cues matched.
-            let mut negs: Option<Vec<(usize, usize)>> = None;
-            for ((re, weight, has_n), trigger) in el.cues.iter().zip(&el.triggers) {
+            let mut raw: Vec<(usize, usize, usize)> = Vec::new();
+            for (ci, (re, trigger)) in el.cues.iter().map(|c| &c.0).zip(&el.triggers).enumerate() {
                 if trigger.as_ref().is_some_and(|t| !t.may_match(&keys)) {
                     continue;
                 }
-                for m in re.find_iter(text) {
-                    if m.start() == m.end() {
-                        continue;
+                raw.extend(re.find_iter(text).filter(|m| m.start() < m.end()).map(|m| (ci, m.start(), m.end())));
+            }
+            if raw.is_empty() {
+                continue;
+            }
+            // Negates are searched only in the sentences where a cue matched.
+            let mut negs: Vec<(usize, usize)> = Vec::new();
+            if !el.negates.is_empty() {
+                let mut sents: Vec<usize> = raw.iter().map(|&(_, s, _)| doc.sentence_of(doc.char_of(s))).collect();
+                sents.sort_unstable();
+                sents.dedup();
+                for si in sents {
+                    let Some(&(ss, se)) = doc.sentences.get(si) else { continue };
+                    let (sb, eb) = (doc.byte_of(ss), doc.byte_of(se));
+                    for n in &el.negates {
+                        negs.extend(n.find_iter(&text[sb..eb]).map(|x| (x.start() + sb, x.end() + sb)));
                     }
-                    let negs = negs.get_or_insert_with(|| {
-                        let mut v: Vec<(usize, usize)> =
-                            el.negates.iter().flat_map(|n| n.find_iter(text).map(|x| (x.start(), x.end()))).collect();
-                        v.sort_unstable();
-                        v
-                    });
-                    if !self.survives_with(doc, el, m.start(), m.end(), negs) {
-                        continue;
-                    }
-                    let n = if *has_n {
-                        re.captures_at(&text[..m.end()], m.start()).and_then(|caps| caps.name("n")).map(|g| {
-                            // A greedy gap before the group may have eaten the number's first digits.
-                            let start = extend_number_start(text, g.start());
-                            (start, g.end(), parse_group(&text[start..g.end()]))
-                        })
-                    } else {
-                        None
-                    };
-                    out[ei].push(CueHit { element: ei, weight: *weight, start: m.start(), end: m.end(), n });
                 }
+            }
+            for (ci, start, end) in raw {
+                if !self.survives_with(doc, el, start, end, &negs) {
+                    continue;
+                }
+                let (re, weight, has_n) = &el.cues[ci];
+                let n = if *has_n {
+                    re.captures_at(&text[..end], start).and_then(|caps| caps.name("n")).map(|g| {
+                        // A greedy gap before the group may have eaten the number's first digits.
+                        let gs = extend_number_start(text, g.start());
+                        (gs, g.end(), parse_group(&text[gs..g.end()]))
+                    })
+                } else {
+                    None
+                };
+                out[ei].push(CueHit { element: ei, weight: *weight, start, end, n });
             }
         }
         for hits in &mut out {
@@ -472,12 +502,13 @@ mod tests {
         assert_eq!(r("\\d+次"), Some(vec!["次".to_string()]));
         assert_eq!(r("[^，]{0,8}谅解"), Some(vec!["谅解".to_string()]));
         assert_eq!(r("(a|b)+c"), Some(vec!["c".to_string()]));
+        assert_eq!(required_groups("(支|把)[^。]{0,12}(气枪|仿真枪)").len(), 2);
     }
 
     #[test]
     fn triggers_never_hide_a_match() {
-        let pats = ["自首", "(主动|自动)(投案|归案)", "(?P<n>[0-9]+)(名|人)[^，]{0,4}死亡", "起(次要|辅助)?作用", "退赃|退赔"];
-        let texts = ["被告人主动投案，系自首", "致2人死亡", "在共同犯罪中起作用", "已退赔", "无关文字"];
+        let pats = ["自首", "(主动|自动)(投案|归案)", "(?P<n>[0-9]+)(名|人)[^，]{0,4}死亡", "起(次要|辅助)?作用", "退赃|退赔", "(?P<n>[0-9]+)(支|把)[^。]{0,12}(气枪|仿真枪)"];
+        let texts = ["被告人主动投案，系自首", "致2人死亡", "在共同犯罪中起作用", "已退赔", "无关文字", "查获3支气枪", "把2支刀"];
         for p in pats {
             let re = Regex::new(p).unwrap();
             let t = Trigger::of(p).unwrap();

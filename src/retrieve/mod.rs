@@ -405,6 +405,21 @@ impl Retriever {
         self.retrieve_with(fact, ex, k, &[])
     }
 
+    /// The `k` best candidate charges for a fact, with the `n_cases` most similar cases of `index` voting
+    /// (cases with the identical fact are skipped, so an indexed case is never its own precedent).
+    pub fn retrieve_with_index(
+        &self,
+        fact: &str,
+        ex: &Extraction,
+        k: usize,
+        index: &cases::CaseIndex,
+        n_cases: usize,
+    ) -> Result<Vec<Candidate>, cases::CasesError> {
+        let opts = cases::SearchOpts { exclude_same_fact: true, ..Default::default() };
+        let precedents: Vec<Precedent> = index.search(fact, n_cases, &opts)?.iter().map(|s| s.to_precedent()).collect();
+        Ok(self.retrieve_with(fact, ex, k, &precedents))
+    }
+
     /// The `k` best candidate charges for a fact, using similar decided cases as well.
     pub fn retrieve_with(&self, fact: &str, ex: &Extraction, k: usize, precedents: &[Precedent]) -> Vec<Candidate> {
         let n = self.charges.len();
@@ -801,6 +816,24 @@ pub(crate) mod tests {
         let c = r.retrieve_with("被告人在街上将他人财物拿走。", &Extraction::default(), 5, &p);
         let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
         assert!((grab.signals.precedent - 0.75).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_index_of_judged_cases_votes_without_leaking_the_case_itself() {
+        let r = Retriever::new(&tiny_kb()).unwrap();
+        let idx = cases::CaseIndex::temporary().unwrap();
+        let fact = "被告人在街上将他人挎包拿走后逃离。";
+        let mk = |id: &str, fact: &str, ch: &str| cases::LabelledCase {
+            id: id.into(),
+            fact: fact.into(),
+            charges: vec![ch.into()],
+            ..Default::default()
+        };
+        idx.add(&[mk("self", fact, "盗窃"), mk("other", "被告人在街上将他人挎包夺走后逃离。", "抢夺")]).unwrap();
+        let c = r.retrieve_with_index(fact, &Extraction::default(), 5, &idx, 5).unwrap();
+        let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
+        assert!((grab.signals.precedent - 1.0).abs() < 1e-9, "{:?}", grab.signals);
+        assert!(c.iter().all(|c| c.charge != "盗窃罪" || c.signals.precedent == 0.0));
     }
 
     #[test]

@@ -217,8 +217,7 @@ mod tests {
     #[test]
     fn unknown_charge_and_unknown_province_warn() {
         let kb = theft_kb();
-        let mut f = Facts::default();
-        f.province = Some("火星".into());
+        let f = Facts { province: Some("火星".into()), ..Facts::default() };
         let s = sentence(&kb, &f, &["不存在罪".to_string()]);
         assert!(s.term.is_none());
         assert_eq!(s.warnings.len(), 2);

@@ -7,7 +7,7 @@
 
 use anyhow::Context;
 use lexpro::decide::metrics::Metrics;
-use lexpro::decide::{decide, Decision};
+use lexpro::decide::{decide_with, DecideConfig, Decision};
 use lexpro::extract::Extractor;
 use lexpro::kb::model::KnowledgeBase;
 use lexpro::retrieve::cases::{parse_case, CaseIndex, LabelledCase, SearchOpts};
@@ -43,6 +43,12 @@ pub struct EvalJudgmentsArgs {
     /// Write one JSON line per case (gold, predicted, reasons) here.
     #[arg(long)]
     pub dump: Option<PathBuf>,
+    /// Override the precedent share that makes a further charge (数罪) on its own.
+    #[arg(long)]
+    pub secondary_precedent: Option<f64>,
+    /// Override the cue weight that makes a further charge on its own.
+    #[arg(long)]
+    pub secondary_cue: Option<f64>,
 }
 
 fn load_gold(path: &PathBuf, limit: Option<usize>) -> anyhow::Result<Vec<LabelledCase>> {
@@ -67,6 +73,7 @@ fn judge(
     r: &Retriever,
     idx: Option<&CaseIndex>,
     k: usize,
+    cfg: &DecideConfig,
     fact: &str,
 ) -> anyhow::Result<Decision> {
     let e = ex.extract(fact, None);
@@ -79,7 +86,7 @@ fn judge(
         None => Vec::new(),
     };
     let cands = r.retrieve_with(fact, &e, 20, &precedents);
-    Ok(decide(kb, fact, &e, &cands))
+    Ok(decide_with(kb, fact, &e, &cands, cfg))
 }
 
 /// Runs the command.
@@ -104,10 +111,17 @@ pub fn run(args: EvalJudgmentsArgs) -> anyhow::Result<()> {
             None => None,
         }
     };
+    let mut cfg = DecideConfig::default();
+    if let Some(x) = args.secondary_precedent {
+        cfg.secondary_precedent = x;
+    }
+    if let Some(x) = args.secondary_cue {
+        cfg.secondary_cue = x;
+    }
     let t = std::time::Instant::now();
     let decisions: Vec<anyhow::Result<Decision>> = gold
         .par_iter()
-        .map(|c| judge(&kb, &extractor, &retriever, idx.as_ref(), args.k, &c.fact))
+        .map(|c| judge(&kb, &extractor, &retriever, idx.as_ref(), args.k, &cfg, &c.fact))
         .collect();
     let dt = t.elapsed().as_secs_f64();
     let mut m = Metrics::default();

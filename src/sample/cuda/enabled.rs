@@ -20,6 +20,10 @@ pub const KERNEL_SOURCE: &str = include_str!("../../../kernels/sampler.cu");
 const THREADS: u32 = 512;
 /// Dynamic shared memory: the compacted candidate list, `CAP` ids + `CAP` values.
 const LIST_BYTES: u32 = 4096 * 8;
+/// Most blocks one row is split over (split kernels).
+const MAX_PIECES: usize = 256;
+/// Fewest 4-token groups per block of a split row: below that the per-block overhead dominates.
+const MIN_GROUPS_PER_PIECE: usize = 256;
 
 // SAFETY: RowPlan is `repr(C)`, plain old data of 12 u32-sized fields, the layout of the kernel struct.
 unsafe impl DeviceRepr for RowPlan {}
@@ -61,12 +65,17 @@ pub fn compile_kernels(arch: &str) -> Result<String, SampleError> {
     Ok(ptx.to_src())
 }
 
-/// The CUDA sampler (one context, one stream, both kernels loaded).
+/// The CUDA sampler (one context, one stream, all kernels loaded).
 pub struct CudaSampler {
     ctx: Arc<CudaContext>,
     stream: Arc<CudaStream>,
     f32_fn: CudaFunction,
     bf16_fn: CudaFunction,
+    split_f32_fn: CudaFunction,
+    split_bf16_fn: CudaFunction,
+    /// Launch the split kernels (rows over several blocks, noise pruning) instead of the original ones.
+    split: bool,
+    sms: usize,
     device: String,
 }
 
@@ -82,6 +91,11 @@ pub struct DeviceBatch {
     mask: Option<CudaSlice<u32>>,
     plans: CudaSlice<RowPlan>,
     out: CudaSlice<i32>,
+    /// Split kernels: per-(row, piece) partial results (3 words each) and per-row tickets (kept zero
+    /// between launches by the kernel itself).
+    part: CudaSlice<u64>,
+    count: CudaSlice<u32>,
+    pieces: u32,
     vocab: u32,
     rows: usize,
 }
@@ -131,9 +145,44 @@ impl CudaSampler {
             .map_err(dev("load PTX"))?;
         let f32_fn = module.load_function("lexpro_sample_f32").map_err(dev("kernel f32"))?;
         let bf16_fn = module.load_function("lexpro_sample_bf16").map_err(dev("kernel bf16"))?;
+        let split_f32_fn = module.load_function("lexpro_sample_split_f32").map_err(dev("kernel split f32"))?;
+        let split_bf16_fn = module.load_function("lexpro_sample_split_bf16").map_err(dev("kernel split bf16"))?;
         let stream = ctx.new_stream().map_err(dev("stream"))?;
         let device = ctx.name().unwrap_or_else(|_| "cuda device".into());
-        Ok(Self { ctx, stream, f32_fn, bf16_fn, device })
+        let sms = ctx
+            .attribute(cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+            .map_err(dev("multiprocessor count"))?;
+        Ok(Self {
+            ctx,
+            stream,
+            f32_fn,
+            bf16_fn,
+            split_f32_fn,
+            split_bf16_fn,
+            split: true,
+            sms: usize::try_from(sms).unwrap_or(1).max(1),
+            device,
+        })
+    }
+
+    /// Chooses the kernels: `true` (the default) launches the split kernels (a row spread over several
+    /// blocks when the batch is small, and noise pruning in the draw), `false` the original one block
+    /// per row. Both give the CPU twin's tokens; the original stays for comparison and as a fallback.
+    pub fn set_split(&mut self, on: bool) {
+        self.split = on;
+    }
+
+    /// Whether the split kernels are used (see [`CudaSampler::set_split`]).
+    pub fn split(&self) -> bool {
+        self.split
+    }
+
+    /// Blocks per row of the split kernels: enough blocks for about two per SM over the batch, at
+    /// least `MIN_GROUPS_PER_PIECE` groups each, at most `MAX_PIECES`.
+    fn pieces_for(&self, rows: usize, vocab: usize) -> usize {
+        let groups = vocab.div_ceil(4);
+        let want = (2 * self.sms).div_ceil(rows.max(1));
+        want.min(groups.div_ceil(MIN_GROUPS_PER_PIECE)).clamp(1, MAX_PIECES)
     }
 
     /// The device's name.
@@ -161,7 +210,20 @@ impl CudaSampler {
             s.clone_htod(&plans).map_err(dev("upload plans"))?
         };
         let out = s.alloc_zeros::<i32>(rows.max(1)).map_err(dev("alloc out"))?;
-        Ok(DeviceBatch { logits, mask, plans: plans_d, out, vocab: batch.vocab as u32, rows })
+        let pieces = self.pieces_for(rows, batch.vocab);
+        let part = s.alloc_zeros::<u64>(3 * rows.max(1) * pieces).map_err(dev("alloc partials"))?;
+        let count = s.alloc_zeros::<u32>(rows.max(1)).map_err(dev("alloc tickets"))?;
+        Ok(DeviceBatch {
+            logits,
+            mask,
+            plans: plans_d,
+            out,
+            part,
+            count,
+            pieces: pieces as u32,
+            vocab: batch.vocab as u32,
+            rows,
+        })
     }
 
     /// Rewrites the per-row plans (e.g. the next step) in place, keeping captured graphs valid.
@@ -181,8 +243,9 @@ impl CudaSampler {
         if db.rows == 0 {
             return Ok(());
         }
+        let pieces = if self.split { db.pieces } else { 1 };
         let cfg = LaunchConfig {
-            grid_dim: (db.rows as u32, 1, 1),
+            grid_dim: (db.rows as u32, pieces, 1),
             block_dim: (THREADS, 1, 1),
             shared_mem_bytes: LIST_BYTES,
         };
@@ -191,6 +254,24 @@ impl CudaSampler {
             Some(m) => m.device_ptr(s).0,
             None => 0,
         };
+        if self.split {
+            let (func, mut b) = match &db.logits {
+                DeviceLogits::F32(x) => {
+                    let mut b = s.launch_builder(&self.split_f32_fn);
+                    b.arg(x);
+                    ("split f32", b)
+                }
+                DeviceLogits::Bf16(x) => {
+                    let mut b = s.launch_builder(&self.split_bf16_fn);
+                    b.arg(x);
+                    ("split bf16", b)
+                }
+            };
+            b.arg(&mask_ptr).arg(&db.plans).arg(&db.vocab).arg(&mut db.out).arg(&mut db.part).arg(&mut db.count);
+            // SAFETY: argument list matches `lexpro_sample_split_*`; `upload` sized `part` for
+            // rows * pieces * 3 words and `count` (zeroed) for one word per row.
+            return unsafe { b.launch(cfg) }.map(|_| ()).map_err(dev(func));
+        }
         let res = match &db.logits {
             DeviceLogits::F32(x) => {
                 let mut b = s.launch_builder(&self.f32_fn);
