@@ -15,5 +15,6 @@ timeout 240 "$DIR/sampler_gpu" --test-threads=1 --nocapture || status=1
 echo "== benchmark"
 LEXPRO_BENCH_DIR="$WORK" timeout 180 "$DIR/sampler_gpu" --ignored --exact gpu_benchmark --nocapture >"$WORK/bench.log" 2>&1 \
   || { status=1; cat "$WORK/bench.log"; }
+cat "$WORK/lexpro.jsonl" 2>/dev/null || true
 timeout 120 python3 "$DIR/gpu_reference.py" "$WORK" || status=1
 exit $status

@@ -87,15 +87,18 @@ def main(work: str) -> int:
         out.append((r, ref_cache[key]))
 
     print(f"\ndevice: {head['device']}; measured D2D copy bandwidth {head['copy_bw'] / 1e12:.2f} TB/s (read + write)")
-    print("V = 151,936; mask ~75% allowed; times per step (device time, CUDA events, inputs resident)\n")
-    hdr = f"| {'B':>3} | {'case':<24} | {'lexpro us':>9} | {'graph us':>8} | {'floor us':>8} | {'x floor':>7} | {'torch us':>9} | {'speedup':>7} | {'parity':>7} |"
+    print("V = 151,936; mask ~75% allowed; times per step (device time, CUDA events, inputs resident)")
+    print("split = split kernels (default); orig = original one-block-per-row kernels, same inputs, same run\n")
+    hdr = (f"| {'B':>3} | {'case':<24} | {'split us':>8} | {'graph us':>8} | {'orig us':>8} | {'orig graph':>10} | "
+           f"{'floor us':>8} | {'x floor':>7} | {'torch us':>9} | {'vs torch':>8} | {'parity split/orig':>17} |")
     print(hdr)
     print("|" + "|".join("-" * (len(c)) for c in hdr.split("|")[1:-1]) + "|")
+    opt = lambda v, w: "" if v is None else f"{v:>{w}.1f}"
     for r, ref in out:
-        g = "" if r["graph_us"] is None else f"{r['graph_us']:.1f}"
         print(
-            f"| {r['b']:>3} | {r['case']:<24} | {r['us']:>9.1f} | {g:>8} | {r['floor_us']:>8.1f} | "
-            f"{r['us'] / r['floor_us']:>7.2f} | {ref:>9.1f} | {ref / r['us']:>6.1f}x | {r['parity']:>7} |"
+            f"| {r['b']:>3} | {r['case']:<24} | {r['us']:>8.1f} | {opt(r['graph_us'], 8):>8} | {r['legacy_us']:>8.1f} | "
+            f"{opt(r['legacy_graph_us'], 10):>10} | {r['floor_us']:>8.1f} | {r['us'] / r['floor_us']:>7.2f} | "
+            f"{ref:>9.1f} | {ref / r['us']:>7.1f}x | {r['parity'] + ' / ' + r['legacy_parity']:>17} |"
         )
     return 0
 

@@ -1,7 +1,8 @@
 //! GPU checks of the CUDA sampler against the CPU twin: parity (greedy identical, seeded draws
 //! identical token for token), a chi-square test of the GPU's draws, batch-layout independence, the
 //! error cases, and (ignored by default, run by `scripts/gpu_check.sh`) the benchmark table inputs.
-//! Every test skips with a notice when no CUDA device is usable.
+//! Parity and errors are checked for both kernel families (original one block per row, and split).
+//! Every test skips with a notice when no CUDA device is usable; the prune-table check runs anywhere.
 #![cfg(feature = "cuda")]
 
 use lexpro::sample::spec::f32_to_bf16;
@@ -103,14 +104,27 @@ fn param_sets() -> Vec<SamplingParams> {
     ]
 }
 
-/// One batch per (vocab, shape, dtype, mask); every row cycles through the parameter sets.
+/// One batch per (vocab, shape, dtype, mask); row `r` uses parameter set `(r + first) % 10`.
 /// Returns (draws compared, draws equal, greedy draws compared, greedy equal).
-fn parity_case(gpu: &mut CudaSampler, v: usize, rows: usize, shape: Shape, bf16: bool, density: Option<f64>) -> [usize; 4] {
-    let logits = make_logits(rows, v, shape, v as u64 * 31 + rows as u64);
+#[allow(clippy::too_many_arguments)]
+fn parity_case(
+    gpu: &mut CudaSampler,
+    v: usize,
+    rows: usize,
+    shape: Shape,
+    bf16: bool,
+    density: Option<f64>,
+    first: usize,
+) -> [usize; 4] {
+    let logits = make_logits(rows, v, shape, v as u64 * 31 + rows as u64 + first as u64);
     let mask = density.map(|d| make_mask(rows, v, d, v as u64 + 7));
     let sets = param_sets();
     let reqs: Vec<RowRequest> = (0..rows)
-        .map(|r| RowRequest { params: sets[r % sets.len()], request_id: r as u64 * 977, step: (r / sets.len()) as u32 })
+        .map(|r| RowRequest {
+            params: sets[(r + first) % sets.len()],
+            request_id: r as u64 * 977 + first as u64,
+            step: (r / sets.len()) as u32,
+        })
         .collect();
     let half: Vec<u16>;
     let lg = if bf16 {
@@ -130,7 +144,11 @@ fn parity_case(gpu: &mut CudaSampler, v: usize, rows: usize, shape: Shape, bf16:
         if a == b {
             c[k + 1] += 1;
         } else {
-            eprintln!("mismatch v={v} {shape:?} bf16={bf16} mask={density:?} row {r} {:?}: cpu {a} gpu {b}", reqs[r].params);
+            eprintln!(
+                "mismatch split={} v={v} {shape:?} bf16={bf16} mask={density:?} row {r} {:?}: cpu {a} gpu {b}",
+                gpu.split(),
+                reqs[r].params
+            );
         }
     }
     c
@@ -139,6 +157,18 @@ fn parity_case(gpu: &mut CudaSampler, v: usize, rows: usize, shape: Shape, bf16:
 #[test]
 fn gpu_matches_cpu_token_for_token() {
     let Some(mut gpu) = gpu("gpu_matches_cpu_token_for_token") else { return };
+    let mut failed = Vec::new();
+    for split in [false, true] {
+        gpu.set_split(split);
+        if let Err(e) = parity_all(&mut gpu) {
+            failed.push(format!("split={split}: {e}"));
+        }
+    }
+    assert!(failed.is_empty(), "{failed:?}");
+}
+
+/// Every parity case on the current kernel family; Err says what differed.
+fn parity_all(gpu: &mut CudaSampler) -> Result<(), String> {
     let mut total = [0usize; 4];
     let cases: &[(usize, usize, Shape, bool, Option<f64>)] = &[
         (151_936, 40, Shape::Peaked, false, None),
@@ -153,23 +183,33 @@ fn gpu_matches_cpu_token_for_token() {
         (257, 100, Shape::Flat, true, None),
         (5, 30, Shape::Ties, false, Some(0.5)),
     ];
-    for &(v, rows, shape, bf16, density) in cases {
-        let c = parity_case(&mut gpu, v, rows, shape, bf16, density);
+    let mut add = |c: [usize; 4]| {
         for i in 0..4 {
             total[i] += c[i];
         }
+    };
+    for &(v, rows, shape, bf16, density) in cases {
+        add(parity_case(gpu, v, rows, shape, bf16, density, 0));
+    }
+    // Single rows (the most blocks per row for the split kernels), every parameter set.
+    for first in 0..10 {
+        add(parity_case(gpu, 151_936, 1, Shape::Peaked, first % 2 == 1, Some(0.75), first));
+        add(parity_case(gpu, 151_936, 1, Shape::Flat, false, None, first));
     }
     let rate = total[1] as f64 / total[0] as f64;
     println!(
-        "parity: sampled {}/{} identical ({:.4}%), greedy {}/{} identical",
+        "parity (split kernels: {}): sampled {}/{} identical ({:.4}%), greedy {}/{} identical",
+        gpu.split(),
         total[1],
         total[0],
         100.0 * rate,
         total[3],
         total[2]
     );
-    assert_eq!(total[3], total[2], "greedy must be identical");
-    assert!(rate >= 0.999, "sampled parity {rate}");
+    if total[3] != total[2] || total[1] != total[0] {
+        return Err(format!("sampled {}/{}, greedy {}/{}", total[1], total[0], total[3], total[2]));
+    }
+    Ok(())
 }
 
 #[test]
@@ -221,11 +261,21 @@ fn gpu_draws_pass_a_chi_square_test() {
 #[test]
 fn gpu_errors_and_layout_match_the_cpu() {
     let Some(mut gpu) = gpu("gpu_errors_and_layout_match_the_cpu") else { return };
-    let v = 1000;
+    for split in [false, true] {
+        gpu.set_split(split);
+        errors_and_layout(&mut gpu, 1000);
+        // Long rows: the split kernels spread each row over many blocks, so an error seen by one
+        // block must reach the row's result.
+        errors_and_layout(&mut gpu, 151_936);
+    }
+}
+
+fn errors_and_layout(gpu: &mut CudaSampler, v: usize) {
+    let bad = v - 17;
     let mut logits = make_logits(4, v, Shape::Peaked, 5);
     let p = SamplingParams { seed: 1, top_p: 0.9, ..Default::default() };
     let reqs: Vec<RowRequest> = (0..4).map(|r| RowRequest { params: p, request_id: r, step: 0 }).collect();
-    logits[v + 17] = f32::NAN;
+    logits[v + bad] = f32::NAN;
     let mut mask = vec![u32::MAX; 4 * mask_words(v)];
     for w in &mut mask[..mask_words(v)] {
         *w = 0;
@@ -238,14 +288,15 @@ fn gpu_errors_and_layout_match_the_cpu() {
     }
     let batch = Batch { logits: Logits::F32(&logits), vocab: v, mask: Some(&mask), rows: &reqs };
     assert_eq!(gpu.sample(&batch), Err(SampleError::NanLogit { row: 1 }));
-    logits[v + 17] = f32::INFINITY;
+    logits[v + bad] = f32::INFINITY;
     let batch = Batch { logits: Logits::F32(&logits), vocab: v, mask: None, rows: &reqs };
     assert_eq!(gpu.sample(&batch), Err(SampleError::InfiniteLogit { row: 1 }));
 
     // Layout: rows reversed give the same tokens per request.
-    logits[v + 17] = 0.0;
+    logits[v + bad] = 0.0;
     let batch = Batch { logits: Logits::F32(&logits), vocab: v, mask: None, rows: &reqs };
     let fwd = gpu.sample(&batch).expect("gpu");
+    assert_eq!(fwd, CpuSampler::new().sample(&batch).expect("cpu"));
     let rev_logits: Vec<f32> = (0..4).rev().flat_map(|r| logits[r * v..(r + 1) * v].to_vec()).collect();
     let rev_reqs: Vec<RowRequest> = reqs.iter().rev().copied().collect();
     let rev = gpu
@@ -261,7 +312,7 @@ fn gpu_errors_and_layout_match_the_cpu() {
 #[test]
 #[ignore = "benchmark: run by scripts/gpu_check.sh on a GPU machine"]
 fn gpu_benchmark() {
-    let Some(gpu) = gpu("gpu_benchmark") else { return };
+    let Some(mut gpu) = gpu("gpu_benchmark") else { return };
     let Ok(dir) = std::env::var("LEXPRO_BENCH_DIR") else {
         eprintln!("skipping gpu_benchmark: LEXPRO_BENCH_DIR not set");
         return;
@@ -294,34 +345,52 @@ fn gpu_benchmark() {
             let lg = if bf16 { Logits::Bf16(&half) } else { Logits::F32(&logits) };
             let batch = Batch { logits: lg, vocab: v, mask: Some(&mask), rows: &reqs };
             let mut db = gpu.upload(&batch).expect("upload");
-            // Parity on the benchmark inputs too.
-            gpu.launch(&mut db).expect("launch");
-            let got = gpu.results(&db).expect("results");
             let want = CpuSampler::new().sample(&batch).expect("cpu");
-            let same = got.iter().zip(&want).filter(|(a, c)| a == c).count();
-            // Warm up for >= 150 ms so the clocks have left idle (an idle H200 runs its SMs at ~345 MHz).
-            let t0 = std::time::Instant::now();
-            while t0.elapsed() < std::time::Duration::from_millis(150) {
-                for _ in 0..20 {
-                    gpu.launch(&mut db).expect("launch");
+            let fmt = |x: f64| if x.is_nan() { "null".to_string() } else { format!("{x:.3}") };
+            // Original kernels first, then the split kernels, on the same resident inputs.
+            let mut fields = Vec::new();
+            for (split, tag) in [(false, "legacy_"), (true, "")] {
+                gpu.set_split(split);
+                // Parity on the benchmark inputs too (a graph replay must give the same tokens again).
+                gpu.launch(&mut db).expect("launch");
+                let got = gpu.results(&db).expect("results");
+                let mut same = got.iter().zip(&want).filter(|(a, c)| a == c).count();
+                // Warm up for >= 150 ms so the clocks have left idle (an idle H200 runs its SMs at ~345 MHz).
+                let t0 = std::time::Instant::now();
+                while t0.elapsed() < std::time::Duration::from_millis(150) {
+                    for _ in 0..20 {
+                        gpu.launch(&mut db).expect("launch");
+                    }
+                    gpu.synchronize().expect("sync");
                 }
-                gpu.synchronize().expect("sync");
+                let iters = if b >= 64 { 50 } else { 200 };
+                let us = gpu.time_us(iters, || gpu.launch(&mut db)).expect("time");
+                let again = gpu.results(&db).expect("results");
+                if again != got {
+                    same = 0;
+                }
+                let graph_us = if b == 1 {
+                    let g = gpu.capture(&mut db).expect("capture");
+                    for _ in 0..3 {
+                        g.replay().expect("replay");
+                    }
+                    let t = gpu.time_us(iters, || g.replay()).expect("time graph");
+                    if gpu.results(&db).expect("results") != got {
+                        same = 0;
+                    }
+                    t
+                } else {
+                    f64::NAN
+                };
+                fields.push(format!(
+                    "\"{tag}us\": {us:.3}, \"{tag}graph_us\": {}, \"{tag}parity\": \"{same}/{b}\"",
+                    fmt(graph_us)
+                ));
             }
-            let iters = if b >= 64 { 50 } else { 200 };
-            let us = gpu.time_us(iters, || gpu.launch(&mut db)).expect("time");
-            let graph_us = if b == 1 {
-                let g = gpu.capture(&mut db).expect("capture");
-                for _ in 0..3 {
-                    g.replay().expect("replay");
-                }
-                gpu.time_us(iters, || g.replay()).expect("time graph")
-            } else {
-                f64::NAN
-            };
             let bytes = (b * v * if bf16 { 2 } else { 4 } + mask.len() * 4) as f64;
             lines.push(format!(
-                "{{\"b\": {b}, \"case\": \"{label}\", \"us\": {us:.3}, \"graph_us\": {}, \"floor_us\": {:.3}, \"parity\": \"{same}/{b}\"}}",
-                if graph_us.is_nan() { "null".to_string() } else { format!("{graph_us:.3}") },
+                "{{\"b\": {b}, \"case\": \"{label}\", {}, \"floor_us\": {:.3}}}",
+                fields.join(", "),
                 bytes / bw * 1e6
             ));
         }
@@ -329,4 +398,45 @@ fn gpu_benchmark() {
     }
     std::fs::write(dir.join("lexpro.jsonl"), lines.join("\n") + "\n").expect("write results");
     println!("{}", lines.join("\n"));
+}
+
+/// The split kernels skip a token's two logarithms when its 23 noise bits `j` are below
+/// `jmin[q]` (`init_prune_table` in kernels/sampler.cu, q = floor(16 (bound - z))). That is only
+/// exact if every such `j` has a noise value clearly below `q/16`: checked here for all 2^23 values
+/// of `j` with the specification's own `gumbel`, the table built by the kernel's formula. Needs no GPU.
+#[test]
+fn prune_table_never_skips_a_token_that_could_win() {
+    use lexpro::sample::spec::gumbel;
+    const NQ: usize = 272;
+    let jmin: Vec<u32> = (0..NQ)
+        .map(|q| {
+            let g = q as f64 * 0.0625 - 0.01;
+            let u = (-(-g).exp()).exp();
+            let jr = (u * 16_777_216.0 - 1.0) * 0.5;
+            if jr < 2.0 {
+                0
+            } else {
+                (jr.floor() - 1.0) as u32
+            }
+        })
+        .collect();
+    // Running maximum of the float noise over j = 0..: max_below[j] = max G(i) for i < j.
+    let mut q = 0;
+    let mut run = f32::NEG_INFINITY;
+    let mut worst = f64::NEG_INFINITY;
+    let mut order: Vec<(u32, usize)> = jmin.iter().copied().zip(0..).collect();
+    order.sort_unstable();
+    for j in 0..(1u32 << 23) {
+        while q < order.len() && order[q].0 == j {
+            // Every j below jmin[q] has been seen: their noise must stay below q/16 - 0.005.
+            let limit = order[q].1 as f64 * 0.0625;
+            worst = worst.max(f64::from(run) - limit);
+            q += 1;
+        }
+        run = run.max(gumbel(j << 9));
+    }
+    assert!(worst < -0.005, "prune table too tight: margin {worst}");
+    // And it prunes: at q/16 = 3 the table skips most noise values (G < 3 has probability 0.95).
+    assert!(jmin[48] > (0.9 * 8_388_608.0) as u32, "jmin[48] = {}", jmin[48]);
+    println!("prune table: worst noise - q/16 over skipped indices {worst:.4}");
 }

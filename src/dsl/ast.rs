@@ -213,8 +213,10 @@ pub struct IncrementAst {
     pub amount: QtyAst,
     /// Step.
     pub per: QtyAst,
-    /// Element measured.
+    /// Element measured, or `drug(A, B)` for the total grams of those drugs.
     pub element: Spanned<String>,
+    /// Drug types when the increment measures drugs.
+    pub drugs: Vec<String>,
     /// Counted above.
     pub above: Option<OperandAst>,
     /// Provenance.
@@ -323,6 +325,8 @@ pub struct ExtendAst {
     pub band: Spanned<u32>,
     /// Starting point.
     pub start: Option<(QtyAst, QtyAst, SourceAst)>,
+    /// Position inside the starting-point range (0 = low end, 1 = high end), calibrated.
+    pub start_at: Option<(QtyAst, SourceAst)>,
     /// Increments.
     pub increments: Vec<IncrementAst>,
 }

@@ -383,7 +383,12 @@ fn increment(cx: &mut Ctx, p: Pair) -> Option<IncrementAst> {
     let amount = cx.qty(it.next()?);
     let per = cx.qty(it.next()?);
     let e = it.next()?;
-    let element = cx.spanned(&e, e.as_str().to_string());
+    let (element, drugs) = if e.as_rule() == Rule::drug_call {
+        let names: Vec<String> = e.clone().into_inner().map(text_of).collect();
+        (cx.spanned(&e, format!("drug({})", names.join(", "))), names)
+    } else {
+        (cx.spanned(&e, e.as_str().to_string()), Vec::new())
+    };
     let mut above = None;
     let mut source = None;
     for rest in it {
@@ -393,7 +398,7 @@ fn increment(cx: &mut Ctx, p: Pair) -> Option<IncrementAst> {
             _ => {}
         }
     }
-    Some(IncrementAst { amount, per, element, above, source: source? })
+    Some(IncrementAst { amount, per, element, drugs, above, source: source? })
 }
 
 fn range_with_source(cx: &mut Ctx, p: Pair) -> Option<(QtyAst, QtyAst, SourceAst)> {
@@ -544,10 +549,18 @@ fn extend(cx: &mut Ctx, p: Pair) -> ExtendAst {
         None => Spanned { node: String::new(), span },
     };
     let band = it.next().map(|n| cx.int(&n)).unwrap_or(Spanned { node: 0, span });
-    let mut e = ExtendAst { charge, band, start: None, increments: vec![] };
+    let mut e = ExtendAst { charge, band, start: None, start_at: None, increments: vec![] };
     for f in it {
         match f.as_rule() {
             Rule::start_f => e.start = range_with_source(cx, f),
+            Rule::start_at_f => {
+                let mut si = f.into_inner();
+                if let (Some(n), Some(s)) = (si.next(), si.next()) {
+                    let q = cx.qty(n);
+                    let src = cx.source(s);
+                    e.start_at = Some((q, src));
+                }
+            }
             Rule::increment_f => e.increments.extend(increment(cx, f)),
             _ => {}
         }

@@ -89,6 +89,18 @@ fn close_of(chars: &[char], i: usize) -> Option<usize> {
     None
 }
 
+/// The literal characters an alternative starts with, stopping before a metacharacter or a quantified character.
+fn literal_prefix(a: &[char]) -> String {
+    let mut out = String::new();
+    for (i, &c) in a.iter().enumerate() {
+        if META.contains(&c) || is_quantifier_at(a, i + 1) {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Splits `chars` at the `|` of nesting depth 0.
 fn top_alternatives(chars: &[char]) -> Option<Vec<Vec<char>>> {
     let mut out = vec![Vec::new()];
@@ -169,9 +181,11 @@ fn required_groups_inner(pattern: &str) -> Option<Vec<Vec<String>>> {
                         inner = &inner[skip.min(inner.len())..];
                     }
                     if let Some(alts) = top_alternatives(inner) {
-                        let plain = alts.iter().all(|a| !a.is_empty() && a.iter().all(|c| !META.contains(c)));
-                        if plain {
-                            groups.push(alts.into_iter().map(|a| a.into_iter().collect()).collect());
+                        // Each alternative contributes its leading literal run (谎称是? → 谎称); an alternative
+                        // without one makes the group unusable.
+                        let prefixes: Vec<String> = alts.iter().map(|a| literal_prefix(a)).collect();
+                        if prefixes.iter().all(|p| !p.is_empty()) {
+                            groups.push(prefixes);
                         }
                     }
                 }
@@ -196,54 +210,67 @@ fn required_groups_inner(pattern: &str) -> Option<Vec<Vec<String>>> {
     Some(groups)
 }
 
-/// What must appear in a text for a cue to possibly match: for every required group, the first one or two
-/// characters of one of its literals.
+/// What must appear in a text for a cue to possibly match: for every required group, one of its literals —
+/// checked as the set of its character pairs (a literal of one character: the character).
 #[derive(Debug, Clone)]
-struct Trigger(Vec<Vec<(char, Option<char>)>>);
+struct Trigger(Vec<Vec<Vec<u32>>>);
+
+const KEY_BITS: usize = 1 << 16;
+
+fn key_char(c: char) -> u32 {
+    (c as u32).wrapping_mul(0x9E37_79B1) >> 16
+}
+
+fn key_pair(a: char, b: char) -> u32 {
+    ((a as u32).wrapping_mul(0x85EB_CA6B) ^ (b as u32).wrapping_mul(0xC2B2_AE35)).wrapping_mul(0x27D4_EB2F) >> 16
+}
+
+fn literal_keys(l: &str) -> Vec<u32> {
+    let cs: Vec<char> = l.chars().collect();
+    match cs.len() {
+        0 => Vec::new(),
+        1 => vec![key_char(cs[0])],
+        _ => cs.windows(2).map(|w| key_pair(w[0], w[1])).collect(),
+    }
+}
 
 impl Trigger {
     fn of(pattern: &str) -> Option<Trigger> {
-        let mut groups = Vec::new();
-        for g in required_groups(pattern) {
-            let mut keys = Vec::new();
-            for l in g {
-                let mut it = l.chars();
-                let Some(a) = it.next() else { continue };
-                keys.push((a, it.next()));
-            }
-            if !keys.is_empty() {
-                groups.push(keys);
-            }
-        }
+        let groups: Vec<Vec<Vec<u32>>> = required_groups(pattern)
+            .into_iter()
+            .map(|g| g.iter().map(|l| literal_keys(l)).filter(|k| !k.is_empty()).collect::<Vec<_>>())
+            .filter(|g: &Vec<Vec<u32>>| !g.is_empty())
+            .collect();
         (!groups.is_empty()).then_some(Trigger(groups))
     }
 
     fn may_match(&self, text: &TextKeys) -> bool {
-        self.0.iter().all(|g| {
-            g.iter().any(|&(a, b)| match b {
-                Some(b) => text.bigrams.binary_search(&(a, b)).is_ok(),
-                None => text.chars.binary_search(&a).is_ok(),
-            })
-        })
+        self.0.iter().all(|g| g.iter().any(|lit| lit.iter().all(|&k| text.has(k))))
     }
 }
 
-/// The characters and character pairs of a text, sorted, for [`Trigger`] checks.
+/// A bit set of the hashed characters and character pairs of a text (false positives only make a regex run).
 struct TextKeys {
-    chars: Vec<char>,
-    bigrams: Vec<(char, char)>,
+    bits: Vec<u64>,
 }
 
 impl TextKeys {
     fn new(text: &str) -> TextKeys {
-        let cs: Vec<char> = text.chars().collect();
-        let mut chars = cs.clone();
-        chars.sort_unstable();
-        chars.dedup();
-        let mut bigrams: Vec<(char, char)> = cs.windows(2).map(|w| (w[0], w[1])).collect();
-        bigrams.sort_unstable();
-        bigrams.dedup();
-        TextKeys { chars, bigrams }
+        let mut bits = vec![0u64; KEY_BITS / 64];
+        let mut set = |k: u32| bits[(k as usize) >> 6] |= 1u64 << (k & 63);
+        let mut prev: Option<char> = None;
+        for c in text.chars() {
+            set(key_char(c));
+            if let Some(p) = prev {
+                set(key_pair(p, c));
+            }
+            prev = Some(c);
+        }
+        TextKeys { bits }
+    }
+
+    fn has(&self, k: u32) -> bool {
+        self.bits[(k as usize) >> 6] & (1u64 << (k & 63)) != 0
     }
 }
 
@@ -318,6 +345,20 @@ impl CueSet {
             });
         }
         Ok(CueSet { elements })
+    }
+
+    /// TEMP: cues whose trigger passes on `doc`.
+    pub fn debug_triggered(&self, doc: &Doc) -> Vec<String> {
+        let keys = TextKeys::new(&doc.norm);
+        let mut out = Vec::new();
+        for el in &self.elements {
+            for ((re, _, _), t) in el.cues.iter().zip(&el.triggers) {
+                if t.as_ref().map_or(true, |t| t.may_match(&keys)) {
+                    out.push(format!("{} {}", el.name, re.as_str()));
+                }
+            }
+        }
+        out
     }
 
     /// Index of an element by name.

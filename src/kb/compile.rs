@@ -555,7 +555,11 @@ impl Compiler<'_> {
 
     fn increment(&mut self, i: &IncrementAst) -> Option<Increment> {
         self.check_qty_unit(&i.amount, Some(Unit::Month), "an increment");
-        let Some(dim) = self.elem_dim(&i.element.node) else {
+        let dim = if !i.drugs.is_empty() {
+            Dim::Unit(Unit::Gram)
+        } else if let Some(d) = self.elem_dim(&i.element.node) {
+            d
+        } else {
             self.unknown_name(&i.element, "element");
             return None;
         };
@@ -670,6 +674,7 @@ impl Compiler<'_> {
                 deprivation: Self::requirement(b.deprivation.as_deref()),
                 start,
                 increments,
+                start_position: None,
                 source: Source { cite: b.source.clone().unwrap_or_default(), calibrated: false },
                 loc: self.loc(b.span),
             });
@@ -780,6 +785,21 @@ impl Compiler<'_> {
         };
         let start = e.start.as_ref().map(|s| self.start(s));
         let incs: Vec<Increment> = e.increments.iter().filter_map(|i| self.increment(i)).collect();
+        let start_at = e.start_at.as_ref().map(|(q, s)| {
+            if q.unit.is_some() || !(0.0..=1.0).contains(&q.value) {
+                self.err("E0403", "`start_at` is a position between 0 and 1 inside the starting-point range", q.span);
+            }
+            (q.value.clamp(0.0, 1.0), Self::source(s))
+        });
+        let band = &mut self.kb.charges[ci].bands[bi];
+        if start_at.is_some() {
+            if band.start_position.is_some() {
+                let sp = e.band.span;
+                self.diags.push(Diagnostic::error("E0209", format!("`{}` band {} already has a `start_at`", e.charge.node, e.band.node), sp.file, sp.start, sp.end));
+            } else {
+                band.start_position = start_at;
+            }
+        }
         let band = &mut self.kb.charges[ci].bands[bi];
         if let Some(s) = start {
             if band.start.is_some() {

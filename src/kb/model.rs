@@ -494,6 +494,9 @@ pub struct Band {
     pub start: Option<(MonthRange, Source)>,
     /// Guideline increments.
     pub increments: Vec<Increment>,
+    /// Where inside the starting-point range to start (0 = low end, 1 = high end), when calibrated per band.
+    #[serde(default)]
+    pub start_position: Option<(f64, Source)>,
     /// Source of the band itself (the article).
     pub source: Source,
     /// Definition site.

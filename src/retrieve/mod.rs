@@ -12,6 +12,7 @@
 //!
 //! Every candidate carries its score, the signals that make it up and the reasons in words.
 
+pub mod prefilter;
 pub mod text;
 
 #[path = "../cases/mod.rs"]
@@ -19,7 +20,7 @@ pub mod cases;
 
 use crate::extract::Extraction;
 use crate::kb::model::{Cond, KnowledgeBase, Operand, Value};
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::Regex;
 use std::collections::{BTreeSet, HashMap};
 use text::Bm25;
 
@@ -128,6 +129,8 @@ struct CueRef {
     weight: f64,
     anti: bool,
     regex: Regex,
+    /// Literals one of which every match contains (None: always run).
+    atoms: Option<Vec<String>>,
 }
 
 /// Compiled-once retriever over the knowledge base.
@@ -135,8 +138,6 @@ struct CueRef {
 pub struct Retriever {
     charges: Vec<ChargeInfo>,
     cues: Vec<CueRef>,
-    /// Chunks of cue patterns for one-pass matching; `(first cue index, set)`.
-    cue_sets: Vec<(usize, RegexSet)>,
     /// Alternation of every charge name and alias followed by 罪, longest first.
     mention: Option<Regex>,
     /// Normalised name / alias → charge indexes.
@@ -236,8 +237,6 @@ fn char_at(s: &str, b: usize) -> usize {
     s[..b].chars().count()
 }
 
-const CUE_CHUNK: usize = 64;
-
 /// Counter-evidence of a charge named openly in a text that masks the charge under judgment.
 const MASKED_NAME_PENALTY: f64 = 2.0;
 
@@ -268,7 +267,8 @@ impl Retriever {
                     })?;
                     // Cues derived mechanically from the article text are weaker evidence than curated ones.
                     let weight = if c.curated { cue.weight } else { cue.weight * DERIVED_CUE_FACTOR };
-                    cues.push(CueRef { charge: i, weight, anti, regex });
+                    let atoms = prefilter::required_atoms(&cue.pattern);
+                    cues.push(CueRef { charge: i, weight, anti, regex, atoms });
                 }
             }
             names.entry(norm_charge(&c.name)).or_default().push(i);
@@ -301,18 +301,6 @@ impl Retriever {
                 interpretations: c.interpretations.clone(),
                 elements: els.into_iter().collect(),
             });
-        }
-        let mut cue_sets = Vec::new();
-        for (k, chunk) in cues.chunks(CUE_CHUNK).enumerate() {
-            let set = RegexSetBuilder::new(chunk.iter().map(|c| c.regex.as_str()))
-                .dfa_size_limit(8 << 20)
-                .build()
-                .map_err(|e| RetrieveError::BadPattern {
-                    charge: kb.charges.get(chunk[0].charge).map(|c| c.name.clone()).unwrap_or_default(),
-                    pattern: "(cue set)".into(),
-                    message: e.to_string(),
-                })?;
-            cue_sets.push((k * CUE_CHUNK, set));
         }
         // Aliases after every official name, so a label that is one charge's name and another's alias
         // resolves to the charge that bears it as its name.
@@ -363,7 +351,6 @@ impl Retriever {
         Ok(Retriever {
             charges,
             cues,
-            cue_sets,
             mention,
             names,
             bm25: Bm25::new(&docs),
@@ -429,10 +416,15 @@ impl Retriever {
         let mut sig: Vec<Signals> = vec![Signals::default(); n];
         let mut reasons: Vec<Vec<String>> = vec![Vec::new(); n];
 
-        // Cues and counter-cues: one pass per chunk, then the matching patterns alone for evidence.
-        for (base, set) in &self.cue_sets {
-            for j in set.matches(fact).iter() {
-                let cue = &self.cues[base + j];
+        // Cues and counter-cues: only patterns whose required literals occur in the fact are run.
+        let grams = prefilter::TextGrams::new(fact);
+        for cue in &self.cues {
+            {
+                if let Some(atoms) = &cue.atoms {
+                    if !atoms.iter().any(|a| grams.may_contain(a) && fact.contains(a.as_str())) {
+                        continue;
+                    }
+                }
                 let ms: Vec<regex::Match> = cue.regex.find_iter(fact).take(8).collect();
                 let Some(first) = ms.first() else { continue };
                 let s = &mut sig[cue.charge];
@@ -692,6 +684,7 @@ pub(crate) mod tests {
                 deprivation: Requirement::None,
                 start: None,
                 increments: vec![],
+                start_position: None,
                 source: Source { cite: format!("刑法第{art}条"), calibrated: false },
                 loc: Loc::default(),
             }],

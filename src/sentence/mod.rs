@@ -261,6 +261,39 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any facts, any charges: no panic, and a term always inside what the selected band (or, after
+        /// 减轻处罚, the law's lightest penalty) allows.
+        #[test]
+        fn never_panics_and_stays_bounded(
+            amount in proptest::option::of(-1e9f64..1e12),
+            age in proptest::option::of(0f64..120.0),
+            flags in proptest::collection::vec(proptest::bool::ANY, 8),
+            grams in 0f64..1e6,
+            province in proptest::option::of("[北京广东火星市省]{0,4}"),
+        ) {
+            let mut kb = theft_kb();
+            kb.charges.extend(testkb::drug_kb().charges);
+            kb.charges.extend(person_kb().charges);
+            let mut f = Facts { province, ..Facts::default() };
+            if let Some(a) = amount { f.set_number("amount_yuan", a); }
+            if let Some(a) = age { f.set_number("defendant_age", a); }
+            for (k, v) in ["surrender", "confession", "guilty_plea", "recidivist", "attempted", "accessory", "restitution", "minor_crime"].iter().zip(&flags) {
+                f.set_bool(k, *v);
+            }
+            f.drugs.push(("甲基苯丙胺".into(), grams));
+            let charges: Vec<String> = ["盗窃罪", "走私、贩卖、运输、制造毒品罪", "故意杀人罪", "危险驾驶罪"].iter().map(|s| s.to_string()).collect();
+            for n in 1..=charges.len() {
+                let s = sentence(&kb, &f, &charges[..n]);
+                let t = s.term.expect("a term");
+                if let Some(m) = t.months {
+                    proptest::prop_assert!((0.0..=300.0).contains(&m), "{m}");
+                    proptest::prop_assert!(m.is_finite());
+                }
+            }
+        }
+    }
+
     #[test]
     fn probation_for_a_light_case_with_remorse() {
         let kb = theft_kb();

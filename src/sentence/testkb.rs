@@ -38,6 +38,7 @@ pub fn band(number: u32, when: Option<Cond>, penalty: Penalty, start: Option<(f6
         deprivation: Requirement::None,
         start: start.map(|(lo, hi)| (m(lo, hi), src(cite))),
         increments: vec![],
+        start_position: None,
         source: src("刑法"),
         loc: Loc::default(),
     }
