@@ -1,7 +1,10 @@
 // lexpro fused sampling kernels (issue 7). Compiled at run time by NVRTC (cudarc); no host headers.
 //
-// One block per row; one launch per step for the whole batch; every result goes to a device buffer
-// (no host sync inside, so the launch can be captured in a CUDA graph). The CPU twin in
+// Two kernel families from one template: the original (one block per row) and the split kernels (a
+// row's first pass spread over several blocks, the last one to finish completing the row; noise
+// pruning in the draw), see sample_row and docs/SAMPLER.md. One launch per step for the whole batch;
+// every result goes to a device buffer (no host sync inside, so the launch can be captured in a CUDA
+// graph). The CPU twin in
 // src/sample/cpu.rs is the specification: this file must reach the same token bit for bit.
 // Exactness rests on: Philox4x32-10 noise keyed by (seed, request, step, token); our own exp/log
 // written with explicitly rounded IEEE ops (__fadd_rn & co. are never contracted into FMAs);

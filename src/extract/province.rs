@@ -74,9 +74,19 @@ fn matcher() -> &'static Matcher {
 
 fn organ_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| {
-        Regex::new(r"[\p{Han}]{2,24}?(人民检察院|人民法院|中级法院|检察院|公安局|公安分局)").expect("static regex")
-    })
+    R.get_or_init(|| Regex::new(r"(人民检察院|人民法院|中级法院|检察院|公安局|公安分局)").expect("static regex"))
+}
+
+/// The up to 24 characters before byte `at`, back to the previous punctuation: the organ's place name.
+fn name_before(text: &str, at: usize) -> &str {
+    let mut start = at;
+    for (n, (i, c)) in text[..at].char_indices().rev().enumerate() {
+        if n >= 24 || !(c.is_alphanumeric()) {
+            break;
+        }
+        start = i;
+    }
+    &text[start..at]
 }
 
 fn first_in(text: &str) -> Option<&'static str> {
@@ -87,7 +97,7 @@ fn first_in(text: &str) -> Option<&'static str> {
 /// The province (short name) of the case: the first province or city in the name of a court, procuratorate or
 /// police organ, else the first one named anywhere in the text.
 pub fn detect_province(doc: &Doc) -> Option<&'static str> {
-    organ_re().find_iter(&doc.norm).find_map(|o| first_in(o.as_str())).or_else(|| first_in(&doc.norm))
+    organ_re().find_iter(&doc.norm).find_map(|o| first_in(name_before(&doc.norm, o.start()))).or_else(|| first_in(&doc.norm))
 }
 
 #[cfg(test)]

@@ -130,7 +130,7 @@ struct CueRef {
     anti: bool,
     regex: Regex,
     /// Literals one of which every match contains (None: always run).
-    atoms: Option<Vec<String>>,
+    atoms: Option<Vec<prefilter::Atom>>,
 }
 
 /// Compiled-once retriever over the knowledge base.
@@ -232,11 +232,6 @@ fn saturate(x: f64) -> f64 {
     1.0 - (-x / 2.0).exp()
 }
 
-/// Character offset of byte offset `b` in `s`.
-fn char_at(s: &str, b: usize) -> usize {
-    s[..b].chars().count()
-}
-
 /// Counter-evidence of a charge named openly in a text that masks the charge under judgment.
 const MASKED_NAME_PENALTY: f64 = 2.0;
 
@@ -267,7 +262,8 @@ impl Retriever {
                     })?;
                     // Cues derived mechanically from the article text are weaker evidence than curated ones.
                     let weight = if c.curated { cue.weight } else { cue.weight * DERIVED_CUE_FACTOR };
-                    let atoms = prefilter::required_atoms(&cue.pattern);
+                    let atoms = prefilter::required_atoms(&cue.pattern)
+                        .map(|v| v.iter().map(|a| prefilter::Atom::new(a)).collect());
                     cues.push(CueRef { charge: i, weight, anti, regex, atoms });
                 }
             }
@@ -418,10 +414,22 @@ impl Retriever {
 
         // Cues and counter-cues: only patterns whose required literals occur in the fact are run.
         let grams = prefilter::TextGrams::new(fact);
+        // Byte offset → character offset, for evidence spans.
+        let mut char_of = vec![0usize; fact.len() + 1];
+        {
+            let mut k = 0;
+            for (b, ch) in fact.char_indices() {
+                for x in b..b + ch.len_utf8() {
+                    char_of[x] = k;
+                }
+                k += 1;
+            }
+            char_of[fact.len()] = k;
+        }
         for cue in &self.cues {
             {
                 if let Some(atoms) = &cue.atoms {
-                    if !atoms.iter().any(|a| grams.may_contain(a) && fact.contains(a.as_str())) {
+                    if !atoms.iter().any(|a| grams.may_contain_atom(a) && fact.contains(a.text.as_str())) {
                         continue;
                     }
                 }
@@ -440,7 +448,7 @@ impl Retriever {
                     // Repetition adds a little: several acts of the same kind.
                     s.cue += cue.weight * (1.0 + 0.1 * (ms.len() as f64 - 1.0));
                     for m in &ms {
-                        s.cue_spans.push((char_at(fact, m.start()), char_at(fact, m.end())));
+                        s.cue_spans.push((char_of[m.start()], char_of[m.end()]));
                     }
                     reasons[cue.charge].push(format!(
                         "cue `{}` matched 「{}」 (+{:.1})",

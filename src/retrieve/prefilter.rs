@@ -3,8 +3,6 @@
 //! pattern we derive a set of literal atoms one of which must occur in any match (a necessary condition,
 //! derived conservatively: when in doubt, no atoms, and the pattern always runs).
 
-use std::collections::HashSet;
-
 /// Literal atoms one of which occurs in every match of `pattern`, or `None` when none can be derived.
 pub fn required_atoms(pattern: &str) -> Option<Vec<String>> {
     let c: Vec<char> = pattern.chars().collect();
@@ -160,40 +158,84 @@ impl IntoVec for String {
     }
 }
 
-/// The characters and character pairs of a text, to test atoms in constant time before searching.
+/// A required literal with its first and last character pairs, precomputed for [`TextGrams`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Atom {
+    /// The literal.
+    pub text: String,
+    single: Option<char>,
+    first: Option<(char, char)>,
+    last: Option<(char, char)>,
+}
+
+impl Atom {
+    /// Precomputes the grams of `text`.
+    pub fn new(text: &str) -> Atom {
+        let v: Vec<char> = text.chars().collect();
+        let n = v.len();
+        Atom {
+            text: text.to_string(),
+            single: (n == 1).then(|| v[0]),
+            first: (n >= 2).then(|| (v[0], v[1])),
+            last: (n >= 3).then(|| (v[n - 2], v[n - 1])),
+        }
+    }
+}
+
+/// The characters and character pairs of a text as a 64-kbit Bloom table: testing an atom costs a few
+/// nanoseconds, a false positive only costs the exact search that follows.
 pub struct TextGrams {
-    chars: HashSet<char>,
-    pairs: HashSet<(char, char)>,
+    bits: Vec<u64>,
+}
+
+const TABLE_BITS: u32 = 16;
+
+fn slot1(c: char) -> usize {
+    ((c as u32).wrapping_mul(0x9E37_79B1) >> (32 - TABLE_BITS)) as usize
+}
+
+fn slot2(a: char, b: char) -> usize {
+    (((a as u32).wrapping_mul(0x85EB_CA6B) ^ (b as u32).wrapping_mul(0xC2B2_AE35)).wrapping_mul(0x27D4_EB2F)
+        >> (32 - TABLE_BITS)) as usize
 }
 
 impl TextGrams {
     /// Collects the grams of `text`.
     pub fn new(text: &str) -> TextGrams {
-        let mut chars = HashSet::with_capacity(text.len() / 2);
-        let mut pairs = HashSet::with_capacity(text.len() / 2);
+        let mut g = TextGrams { bits: vec![0u64; 1 << (TABLE_BITS - 6)] };
         let mut prev: Option<char> = None;
         for ch in text.chars() {
-            chars.insert(ch);
+            g.set(slot1(ch));
             if let Some(p) = prev {
-                pairs.insert((p, ch));
+                g.set(slot2(p, ch));
             }
             prev = Some(ch);
         }
-        TextGrams { chars, pairs }
+        g
     }
 
-    /// True when `atom` may occur in the text (exact for one or two characters; a necessary condition
-    /// checked on the first and last pairs for longer atoms, confirmed by the caller's search).
-    pub fn may_contain(&self, atom: &str) -> bool {
-        let mut it = atom.chars();
-        let Some(a) = it.next() else { return true };
-        let Some(b) = it.next() else { return self.chars.contains(&a) };
-        if !self.pairs.contains(&(a, b)) {
-            return false;
+    fn set(&mut self, i: usize) {
+        self.bits[i >> 6] |= 1 << (i & 63);
+    }
+
+    fn get(&self, i: usize) -> bool {
+        self.bits[i >> 6] & (1 << (i & 63)) != 0
+    }
+
+    /// True when the precompiled `atom` may occur in the text (a necessary condition; the caller confirms
+    /// with an exact search).
+    pub fn may_contain_atom(&self, atom: &Atom) -> bool {
+        match (atom.single, atom.first, atom.last) {
+            (Some(c), _, _) => self.get(slot1(c)),
+            (None, Some(f), Some(l)) => self.get(slot2(f.0, f.1)) && self.get(slot2(l.0, l.1)),
+            (None, Some(f), None) => self.get(slot2(f.0, f.1)),
+            _ => true,
         }
-        let v: Vec<char> = atom.chars().collect();
-        let n = v.len();
-        n < 3 || self.pairs.contains(&(v[n - 2], v[n - 1]))
+    }
+
+    /// True when `atom` may occur in the text (see [`TextGrams::may_contain_atom`]).
+    pub fn may_contain(&self, atom: &str) -> bool {
+        self.may_contain_atom(&Atom::new(atom))
     }
 }
 
@@ -211,7 +253,7 @@ mod tests {
     #[test]
     fn derives_necessary_literals() {
         assert_eq!(atoms("窃取|盗走"), Some(vec!["盗走".into(), "窃取".into()]));
-        assert_eq!(atoms("当场.{0,6}(使用暴力|以暴力相威胁)"), Some(vec!["使用暴力".into(), "以暴力相威胁".into()]));
+        assert_eq!(atoms("当场.{0,6}(使用暴力|以暴力相威胁)"), Some(vec!["以暴力相威胁".into(), "使用暴力".into()]));
         assert_eq!(atoms("(轻伤|重伤)(一级|二级)?"), Some(vec!["轻伤".into(), "重伤".into()]));
         assert_eq!(atoms("利用(其)?职务"), Some(vec!["利用".into()]));
         assert_eq!(atoms("(?P<n>\\d+)元"), Some(vec!["元".into()]));

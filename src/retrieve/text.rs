@@ -141,7 +141,8 @@ impl Bm25 {
             .keys()
             .filter_map(|t| {
                 let p = self.postings.get(*t)?;
-                p.iter().any(|&(x, _)| x as usize == d).then(|| (*t, self.idf.get(*t).copied().unwrap_or(0.0)))
+                // Postings are in document order: binary search.
+                p.binary_search_by_key(&(d as u32), |x| x.0).is_ok().then(|| (*t, self.idf.get(*t).copied().unwrap_or(0.0)))
             })
             .collect();
         v.sort_by(|a, b| b.1.total_cmp(&a.1));

@@ -80,11 +80,7 @@ pub fn fit_increments(kb: &mut KnowledgeBase, cases: &[DevCase], params: &Params
         .collect();
     for (ci, bi, ii) in targets {
         let (name, number) = (kb.charges[ci].name.clone(), kb.charges[ci].bands[bi].number);
-        let subset: Vec<&DevCase> = cases
-            .iter()
-            .filter(|c| c.charges.len() == 1 && band::find_charge(kb, &c.charges[0]).is_some_and(|x| x.name == name))
-            .filter(|c| band::select(kb, &name, &c.facts).is_some_and(|b| b.band == number))
-            .collect();
+        let subset = band_cases(kb, cases, &name, number);
         let before = kb.charges[ci].bands[bi].increments[ii].months;
         let score_before = mean_score(kb, &subset, params, super::combine::DEFAULT_PORTION);
         let mut best = (before, score_before);
@@ -106,6 +102,48 @@ pub fn fit_increments(kb: &mut KnowledgeBase, cases: &[DevCase], params: &Params
             score_before,
             score_after: best.1,
         });
+    }
+    out
+}
+
+/// The cases whose only charge is `name` and whose selected band is `number`: the cases a band's own
+/// value is fitted on.
+fn band_cases<'a>(kb: &KnowledgeBase, cases: &'a [DevCase], name: &str, number: u32) -> Vec<&'a DevCase> {
+    cases
+        .iter()
+        .filter(|c| c.charges.len() == 1 && band::find_charge(kb, &c.charges[0]).is_some_and(|x| x.name == name))
+        .filter(|c| band::select(kb, name, &c.facts).is_some_and(|b| b.band == number))
+        .collect()
+}
+
+/// The grid of per-band starting positions tried.
+pub const START_GRID: &[f64] = &[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+
+/// Fits every calibrated per-band starting position (`extend … { start_at … calibrated … }`) in place,
+/// on the same cases as the band's increments; ties keep the value closest to the current one. The
+/// result reuses [`Fitted`] with `element` = "start_at".
+pub fn fit_start_positions(kb: &mut KnowledgeBase, cases: &[DevCase], params: &Params, grid: &[f64]) -> Vec<Fitted> {
+    let mut out = Vec::new();
+    let targets: Vec<(usize, usize)> = kb
+        .charges
+        .iter()
+        .enumerate()
+        .flat_map(|(ci, c)| c.bands.iter().enumerate().filter(|(_, b)| b.start_position.as_ref().is_some_and(|(_, s)| s.calibrated)).map(move |(bi, _)| (ci, bi)))
+        .collect();
+    for (ci, bi) in targets {
+        let (name, number) = (kb.charges[ci].name.clone(), kb.charges[ci].bands[bi].number);
+        let subset = band_cases(kb, cases, &name, number);
+        let Some((before, src)) = kb.charges[ci].bands[bi].start_position.clone() else { continue };
+        let score_before = mean_score(kb, &subset, params, super::combine::DEFAULT_PORTION);
+        let mut scores = Vec::new();
+        for &v in grid {
+            kb.charges[ci].bands[bi].start_position = Some((v, src.clone()));
+            scores.push((v, mean_score(kb, &subset, params, super::combine::DEFAULT_PORTION)));
+        }
+        let best = if subset.is_empty() { before } else { best_of(&scores, before) };
+        let score_after = scores.iter().find(|x| x.0 == best).map_or(score_before, |x| x.1);
+        kb.charges[ci].bands[bi].start_position = Some((best, src));
+        out.push(Fitted { charge: name, band: number, element: "start_at".into(), before, after: best, n: subset.len(), score_before, score_after });
     }
     out
 }
@@ -197,6 +235,21 @@ mod tests {
         assert_eq!(fits[0].after, 2.0);
         assert!(fits[0].score_after >= fits[0].score_before);
         assert_eq!(kb.charges[0].bands[0].increments[0].months, 2.0);
+    }
+
+    #[test]
+    fn fits_a_band_start_position() {
+        let mut kb = theft_kb();
+        kb.charges[0].bands[0].increments.clear();
+        kb.charges[0].bands[0].start_position = Some((0.5, crate::kb::model::Source { cite: "docs/CALIBRATION.md#start".into(), calibrated: true }));
+        // Band 1 starts in 1..12 months (拘役 from one month): gold terms of 2 months favour the low end.
+        let cases: Vec<DevCase> = [1000.0, 2000.0, 3000.0].iter().map(|&a| case(a, 2.0)).collect();
+        let fits = fit_start_positions(&mut kb, &cases, &Params::midpoints(), START_GRID);
+        assert_eq!(fits.len(), 1);
+        assert_eq!(fits[0].n, 3);
+        assert!(fits[0].after < 0.2, "{fits:?}");
+        assert!(fits[0].score_after > fits[0].score_before);
+        assert_eq!(kb.charges[0].bands[0].start_position.as_ref().map(|x| x.0), Some(fits[0].after));
     }
 
     #[test]

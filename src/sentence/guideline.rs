@@ -231,11 +231,17 @@ pub fn compute(kb: &KnowledgeBase, facts: &Facts, charge: &Charge, band_no: u32,
     ));
 
     // 1. 量刑起点.
+    // A band's own calibrated position (`extend … { start_at … }`) overrides the global one: courts sit
+    // at different places of different ranges (docs/CALIBRATION.md#start).
+    let (start_pos, start_pos_src) = match &b.start_position {
+        Some((x, src)) => (x.clamp(0.0, 1.0), format!("本档位置，{src}")),
+        None => (p.start_position, "calibrated: docs/CALIBRATION.md#params".to_string()),
+    };
     let start = match &b.start {
         Some((s, src)) => {
             let (lo, hi) = (s.lo.max(range.lo).min(range.hi), s.hi.max(range.lo).min(range.hi));
-            let v = lo + (hi - lo) * p.start_position;
-            trace.push(step(format!("量刑起点：在 {}–{} 个月幅度内取 {:.0}% 位置（calibrated: docs/CALIBRATION.md#params）= {:.1} 个月", s.lo, s.hi, p.start_position * 100.0, v), &src.to_string(), v));
+            let v = lo + (hi - lo) * start_pos;
+            trace.push(step(format!("量刑起点：在 {}–{} 个月幅度内取 {:.0}% 位置（{start_pos_src}）= {:.1} 个月", s.lo, s.hi, start_pos * 100.0, v), &src.to_string(), v));
             v
         }
         None if death_first(b) => {
@@ -252,9 +258,10 @@ pub fn compute(kb: &KnowledgeBase, facts: &Facts, charge: &Charge, band_no: u32,
             v
         }
         None => {
-            let (pos, how) = match p.default_position {
-                Some(x) => (x, "calibrated: docs/CALIBRATION.md#default"),
-                None => (derived_default_position(kb), "指导意见各罪量刑起点在其幅度内的中位位置，docs/CALIBRATION.md#default"),
+            let (pos, how) = match (&b.start_position, p.default_position) {
+                (Some(_), _) => (start_pos, start_pos_src.clone()),
+                (None, Some(x)) => (x, "calibrated: docs/CALIBRATION.md#default".to_string()),
+                (None, None) => (derived_default_position(kb), "指导意见各罪量刑起点在其幅度内的中位位置，docs/CALIBRATION.md#default".to_string()),
             };
             let v = range.lo + (range.hi - range.lo) * pos;
             let why = if charge.guideline.is_none() { "该罪不在量刑指导意见范围内" } else { "该档无量刑起点" };
@@ -762,6 +769,44 @@ mod tests {
         let mut f = Facts::default();
         f.set_bool("confession", true);
         assert!(run(&kb, &f, "盗窃罪", 2).circumstances.is_empty());
+    }
+
+    #[test]
+    fn band_start_position_overrides_the_global_point() {
+        let mut kb = theft_kb();
+        let f = Facts::default();
+        // Band 2: 起点 36..48 months; the global midpoint gives 42.
+        assert_eq!(months(&run(&kb, &f, "盗窃罪", 2)), 42.0);
+        let src = crate::kb::model::Source { cite: "docs/CALIBRATION.md#start".into(), calibrated: true };
+        kb.charges[0].bands[1].start_position = Some((0.25, src));
+        let t = run(&kb, &f, "盗窃罪", 2);
+        // 36 + 0.25 × 12 = 39; the other bands keep the global point.
+        assert_eq!(months(&t), 39.0);
+        assert!(t.trace.iter().any(|s| s.message.contains("本档位置") && s.message.contains("calibrated: docs/CALIBRATION.md#start")), "{:?}", t.trace);
+        assert_eq!(months(&run(&kb, &f, "盗窃罪", 3)), 132.0);
+    }
+
+    #[test]
+    fn band_start_position_places_bands_without_a_guideline_start() {
+        let mut kb = person_kb();
+        let src = crate::kb::model::Source { cite: "docs/CALIBRATION.md#start".into(), calibrated: true };
+        if let Some(c) = kb.charges.iter_mut().find(|c| c.name == "故意杀人罪") {
+            c.bands[1].start_position = Some((0.5, src));
+        }
+        // 故意杀人罪 band 2 (3..10 years) has no guideline start: 36 + 0.5 × 84 = 78.
+        let t = run(&kb, &Facts::default(), "故意杀人罪", 2);
+        assert_eq!(months(&t), 78.0);
+    }
+
+    #[test]
+    fn scoped_circumstance_applies_to_its_charge_only() {
+        let mut kb = theft_kb();
+        if let Some(c) = kb.circumstances.iter_mut().find(|c| c.name == "坦白") {
+            c.charges = vec!["盗窃罪".into()];
+        }
+        let mut f = Facts::default();
+        f.set_bool("confession", true);
+        assert_eq!(run(&kb, &f, "盗窃罪", 2).circumstances, vec!["坦白".to_string()]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use anyhow::Context;
 use lexpro::contract::CaseInput;
 use lexpro::extract::Extractor;
 use lexpro::kb::model::KnowledgeBase;
-use lexpro::sentence::calibrate::{fit_increments, fit_params, report, DevCase, INCREMENT_GRID};
+use lexpro::sentence::calibrate::{fit_increments, fit_params, fit_start_positions, report, DevCase, INCREMENT_GRID, START_GRID};
 use lexpro::sentence::eval::{parse_cail, predicted_months, CailCase, TermReport};
 use lexpro::sentence::guideline::Params;
 use lexpro::sentence::{band, combine, province};
@@ -89,6 +89,13 @@ pub fn run(args: EvalTermsArgs) -> anyhow::Result<()> {
             println!("round {round}: increments (fitted on {} cases):", fit.len());
             for f in &fits {
                 println!("  {} band {} {}: {} → {} months/step  (n={}, score {:.3} → {:.3})", f.charge, f.band, f.element, f.before, f.after, f.n, f.score_before, f.score_after);
+            }
+            let starts = fit_start_positions(&mut kb, &fit, &params, START_GRID);
+            if !starts.is_empty() {
+                println!("round {round}: per-band starting positions:");
+            }
+            for f in &starts {
+                println!("  {} band {} start_at: {} → {}  (n={}, score {:.3} → {:.3})", f.charge, f.band, f.before, f.after, f.n, f.score_before, f.score_after);
             }
             let (p, q, pfits) = fit_params(&kb, &fit, &params, portion);
             println!("round {round}: global parameters:");

@@ -14,6 +14,16 @@ impl CudaSampler {
     pub fn new() -> Result<Self, SampleError> {
         Err(SampleError::Device("built without the `cuda` feature".into()))
     }
+
+    /// Kernel family choice of the CUDA build; nothing to choose here.
+    pub fn set_split(&mut self, _on: bool) {
+        match self.never {}
+    }
+
+    /// Kernel family choice of the CUDA build; no value of this type exists.
+    pub fn split(&self) -> bool {
+        match self.never {}
+    }
 }
 
 impl Sampler for CudaSampler {

@@ -1,0 +1,52 @@
+//! The literal prefilter of cue patterns must never hide a match: on every cue and counter-cue of the
+//! shipped knowledge base and real fact descriptions, a pattern that matches always passes the prefilter.
+
+use lexpro::retrieve::prefilter::{required_atoms, Atom, TextGrams};
+use std::path::Path;
+
+#[test]
+fn prefilter_never_hides_a_cue_match() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+    let kb = match lexpro::kb::check_dir(&dir) {
+        Ok(c) => c.kb,
+        Err(e) => {
+            eprintln!("note: knowledge base unreadable ({e}); test skipped");
+            return;
+        }
+    };
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cail2018/train.jsonl");
+    let facts: Vec<String> = match std::fs::read_to_string(&data) {
+        Ok(s) => s
+            .lines()
+            .step_by(40)
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["fact"].as_str().map(str::to_string))
+            .collect(),
+        Err(_) => {
+            eprintln!("note: ../shared absent; checking the knowledge base's own test facts only");
+            Vec::new()
+        }
+    };
+    let facts: Vec<String> = facts.into_iter().chain(kb.tests.iter().filter_map(|t| t.fact.clone())).collect();
+    let mut checked = 0usize;
+    for c in &kb.charges {
+        for cue in c.cues.iter().chain(c.anti.iter()) {
+            let Ok(re) = regex::Regex::new(&cue.pattern) else { continue };
+            let Some(atoms) = required_atoms(&cue.pattern) else { continue };
+            let atoms: Vec<Atom> = atoms.iter().map(|a| Atom::new(a)).collect();
+            for f in &facts {
+                if re.is_match(f) {
+                    let g = TextGrams::new(f);
+                    assert!(
+                        atoms.iter().any(|a| g.may_contain_atom(a) && f.contains(a.text.as_str())),
+                        "prefilter hides a match of `{}` ({}) in 「{f}」",
+                        cue.pattern,
+                        c.name
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{checked} cue matches checked against the prefilter");
+}
