@@ -75,7 +75,8 @@ fn bench(c: &mut Criterion) {
                 }
             })
         });
-        let docs: Vec<lexpro::extract::spans::Doc> = median.iter().map(|f| lexpro::extract::spans::Doc::new(f)).collect();
+        let docs: Vec<lexpro::extract::spans::Doc> =
+            median.iter().map(|f| lexpro::extract::spans::Doc::new(f)).collect();
         g.bench_function("stage_cue_hits_median", |b| {
             b.iter(|| {
                 for d in docs.iter() {

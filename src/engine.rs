@@ -8,6 +8,7 @@ use crate::extract::{ExtractError, Extraction, Extractor};
 use crate::kb::graph::RuleGraph;
 use crate::kb::model::{Date, KnowledgeBase};
 use crate::kb::{self, provinces, KbError};
+use crate::cases::{CaseIndex, CasesError};
 use crate::retrieve::{Candidate, RetrieveError, Retriever};
 use crate::sentence::{self, Sentence};
 use crate::store::{self, StoreError};
@@ -32,6 +33,9 @@ pub enum EngineError {
     /// Retrieval patterns did not compile.
     #[error(transparent)]
     Retrieve(#[from] RetrieveError),
+    /// The similar-case index could not be opened.
+    #[error(transparent)]
+    Cases(#[from] CasesError),
     /// The case has no fact text.
     #[error("case `{0}`: empty fact")]
     EmptyFact(String),
@@ -85,10 +89,14 @@ pub struct Engine {
     graph: RuleGraph,
     extractor: Extractor,
     retriever: Retriever,
+    cases: Option<CaseIndex>,
 }
 
 /// How many candidates retrieval hands to the decision.
 const CANDIDATES: usize = 10;
+
+/// How many similar cases vote when an index is attached.
+const PRECEDENTS: usize = 10;
 
 impl Engine {
     /// Builds an engine over a compiled knowledge base.
@@ -96,7 +104,7 @@ impl Engine {
         let graph = RuleGraph::build(&kb);
         let extractor = Extractor::new(&kb)?;
         let retriever = Retriever::new(&kb)?;
-        Ok(Engine { kb: Arc::new(kb), graph, extractor, retriever })
+        Ok(Engine { kb: Arc::new(kb), graph, extractor, retriever, cases: None })
     }
 
     /// Compiles a knowledge directory (`knowledge/`) and builds an engine over it.
@@ -108,6 +116,18 @@ impl Engine {
     pub fn open(store_path: &Path) -> Result<Engine, EngineError> {
         let (kb, _meta) = store::open(store_path)?;
         Engine::from_kb(kb)
+    }
+
+    /// Adds a similar-case index (built by `lexpro cases index`): retrieval then weighs the charges of the
+    /// most similar decided cases (类案) as well.
+    pub fn with_cases(mut self, index_path: &Path) -> Result<Engine, EngineError> {
+        self.cases = Some(CaseIndex::open(index_path)?);
+        Ok(self)
+    }
+
+    /// The similar-case index, when one is attached.
+    pub fn cases(&self) -> Option<&CaseIndex> {
+        self.cases.as_ref()
     }
 
     /// The knowledge base.
@@ -162,8 +182,17 @@ impl Engine {
         if let Some(p) = &province {
             extraction.facts.province = Some(p.clone());
         }
-        // 4. retrieve
-        let candidates = self.retriever.retrieve(fact, &extraction, CANDIDATES);
+        // 4. retrieve (with the votes of similar decided cases when an index is attached)
+        let candidates = match &self.cases {
+            Some(idx) => match self.retriever.retrieve_with_index(fact, &extraction, CANDIDATES, idx, PRECEDENTS) {
+                Ok(c) => c,
+                Err(e) => {
+                    extraction.warnings.push(format!("similar-case search failed ({e}); rules only"));
+                    self.retriever.retrieve(fact, &extraction, CANDIDATES)
+                }
+            },
+            None => self.retriever.retrieve(fact, &extraction, CANDIDATES),
+        };
         // 5. decide
         let decision = decide::decide(&self.kb, fact, &extraction, &candidates);
         // 6. sentence

@@ -6,13 +6,14 @@
 //! 2. [`kb`] — check and compile the AST into the knowledge base and the rule graph;
 //!    [`store`] — persist it (sled, format-versioned, atomic rebuild);
 //! 3. [`extract`] — read a fact description into element values with evidence;
-//! 4. [`retrieve`] — candidate charges, articles, interpretations and similar cases;
+//! 4. [`retrieve`] — candidate charges, articles, interpretations; [`cases`] — similar decided cases;
 //! 5. [`decide`] — the charges and articles of the judgment;
 //! 6. [`sentence`] — band, guideline computation, statutory bounds;
 //! 7. [`sample`] — constrained token sampling (CPU reference, CUDA kernels).
 //!
 //! [`Engine`] runs the pipeline; [`contract`] holds the stable output types.
 
+pub mod cases;
 pub mod contract;
 pub mod decide;
 pub mod dsl;

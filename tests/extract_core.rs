@@ -101,7 +101,8 @@ fn stages_and_roles() {
 
 #[test]
 fn minors_and_ages() {
-    let e = extractor().extract("被告人刘某某指使李某某对被害人王某某（1999年7月2日出生）进行了殴打。", Date::new(2014, 3, 5));
+    let e = extractor()
+        .extract("被告人刘某某指使李某某对被害人王某某（1999年7月2日出生）进行了殴打。", Date::new(2014, 3, 5));
     assert_eq!(e.facts.number("victim_age"), Some(14.0));
     assert!(e.elements.minor_victim);
     assert_eq!(e.elements.minor_defendant, None, "the defendant's age is not stated");
@@ -123,10 +124,7 @@ fn amounts_as_courts_count_them() {
     assert_eq!(a("经鉴定，被盗手机价值人民币１２３４元。"), Some(1234.0));
     assert_eq!(a("被告人骗取李某现金共计18.5万某人民币。"), Some(185000.0));
     // Itemised counts and their total are counted once.
-    assert_eq!(
-        a("被告人先后三次骗取被害人王某人民币2000元、3000元及5000元，共计骗取人民币10000元。"),
-        Some(10000.0)
-    );
+    assert_eq!(a("被告人先后三次骗取被害人王某人民币2000元、3000元及5000元，共计骗取人民币10000元。"), Some(10000.0));
     // Separate counts are summed.
     assert_eq!(a("1.被告人骗取被害人陈某人民币2000元。2.被告人骗取被害人蒋某人民币3000元。"), Some(5000.0));
     // A value restated where the prosecution sums up counts once.
@@ -169,11 +167,14 @@ fn injuries_and_deaths() {
     assert_eq!(e.elements.injury_max, "轻伤一级");
     assert_eq!(e.facts.values.get("injury_max"), Some(&Value::Level("轻伤一级".into())));
     assert_eq!(ex("经鉴定，被害人的损伤未达到轻伤。").elements.injury_max, "none");
-    let d = ex("致车辆损坏，庞某某当场死亡，出租车内乘人张某某送医院抢救无效死亡；经法医鉴定，靳某、马某的伤情为重伤。");
+    let d =
+        ex("致车辆损坏，庞某某当场死亡，出租车内乘人张某某送医院抢救无效死亡；经法医鉴定，靳某、马某的伤情为重伤。");
     assert_eq!(d.elements.deaths, 2);
     assert_eq!(d.elements.injury_max, "死亡");
     assert_eq!(d.facts.number("serious_injuries"), Some(2.0));
-    let q = ex("被告人用水果刀刺伤他人致其死亡。被害人唐某1被群众发现死于竹林中。依照刑法“致人死亡的，处七年以上有期徒刑”。");
+    let q = ex(
+        "被告人用水果刀刺伤他人致其死亡。被害人唐某1被群众发现死于竹林中。依照刑法“致人死亡的，处七年以上有期徒刑”。",
+    );
     assert_eq!(q.elements.deaths, 1);
     assert_eq!(ex("出具了死亡医学证明书、死亡赔偿金收条。").elements.deaths, 0);
     assert_eq!(ex("发生交通事故，致二人死亡、一人轻伤。").elements.deaths, 2);

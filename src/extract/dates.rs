@@ -145,7 +145,12 @@ pub fn find_ages(text: &str, on: Option<Date>) -> Vec<AgeMention> {
         }
         let Some(years) = parse_number(age.as_str()) else { continue };
         if (0.0..=120.0).contains(&years) {
-            out.push(AgeMention { role: role_of(role.as_str()), years: years as i32, start: all.start(), end: all.end() });
+            out.push(AgeMention {
+                role: role_of(role.as_str()),
+                years: years as i32,
+                start: all.start(),
+                end: all.end(),
+            });
         }
     }
     out

@@ -63,7 +63,9 @@ fn context_re() -> &'static Regex {
 
 fn total_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"(共计|合计|总计|累计|共重|总重|共净重|净重共计|共|计)[^，。；0-9]{0,6}$").expect("static regex"))
+    R.get_or_init(|| {
+        Regex::new(r"(共计|合计|总计|累计|共重|总重|共净重|净重共计|共|计)[^，。；0-9]{0,6}$").expect("static regex")
+    })
 }
 
 fn restate_re() -> &'static Regex {
@@ -103,7 +105,8 @@ fn name_hits(doc: &Doc) -> Vec<NameHit> {
     for m in names_re().find_iter(text) {
         let Some(kind) = official(m.as_str()) else { continue };
         // 安定 is also an ordinary word (社会安定); it names the drug only in a text that is about drugs.
-        if m.as_str() == "安定" && !names_re().find_iter(text).any(|x| x.as_str() != "安定") && !text.contains("毒品") {
+        if m.as_str() == "安定" && !names_re().find_iter(text).any(|x| x.as_str() != "安定") && !text.contains("毒品")
+        {
             continue;
         }
         out.push(NameHit { kind, start: m.start(), end: m.end() });
@@ -131,7 +134,8 @@ pub fn drug_weights(doc: &Doc) -> (Vec<DrugWeight>, Vec<(&'static str, usize, us
             continue;
         }
         let dist = |n: &NameHit| if n.end <= w.start { w.start - n.end } else { n.start.saturating_sub(w.end) };
-        let in_clause: Vec<&NameHit> = in_sentence.iter().copied().filter(|n| n.start >= cs_b && n.end <= ce_b).collect();
+        let in_clause: Vec<&NameHit> =
+            in_sentence.iter().copied().filter(|n| n.start >= cs_b && n.end <= ce_b).collect();
         let pick: Option<&NameHit> = in_clause
             .iter()
             .copied()

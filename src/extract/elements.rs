@@ -46,7 +46,8 @@ fn grand_re() -> &'static Regex {
 fn breakdown_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(r"^[）)]?[，,。；;：:]?\s*(其中|具体(犯罪)?(事实)?(如下|是|为|分述如下)|分别|明细|包括)").expect("static regex")
+        Regex::new(r"^[）)]?[，,。；;：:]?\s*(其中|具体(犯罪)?(事实)?(如下|是|为|分述如下)|分别|明细|包括)")
+            .expect("static regex")
     })
 }
 
@@ -112,16 +113,21 @@ impl Assembler {
                     if let Some((v, used)) = self.sum_money(&doc, h, &money) {
                         ex.facts.set_number(name, v);
                         if used.iter().any(|&u| money[u].approx) {
-                            ex.warnings.push(format!("{name}: an amount stated as “余 / 以上” is taken as its lower bound"));
+                            ex.warnings
+                                .push(format!("{name}: an amount stated as “余 / 以上” is taken as its lower bound"));
                         }
                         add_evidence(&mut ex, &doc, name, used.iter().map(|&u| (money[u].start, money[u].end)));
                     }
                 }
                 ElementKind::Quantity(unit) => {
-                    let mut found: Vec<(f64, usize, usize)> =
-                        h.iter().filter_map(|x| x.n.and_then(|(s, e, v)| v.map(|v| (v, s, e)))).collect();
-                    if found.is_empty() && *unit == crate::kb::model::Unit::MgPer100ml {
-                        found = find_bac(&doc.norm).into_iter().map(|m| (m.value, m.start, m.end)).collect();
+                    // Blood alcohol has its own number machinery (mg/100ml with the unit in the evidence).
+                    let mut found: Vec<(f64, usize, usize)> = if *unit == crate::kb::model::Unit::MgPer100ml {
+                        find_bac(&doc.norm).into_iter().map(|m| (m.value, m.start, m.end)).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    if found.is_empty() {
+                        found = h.iter().filter_map(|x| x.n.and_then(|(s, e, v)| v.map(|v| (v, s, e)))).collect();
                     }
                     if let Some(best) = found.iter().cloned().max_by(|a, b| a.0.total_cmp(&b.0)) {
                         ex.facts.set_number(name, best.0);
@@ -235,6 +241,9 @@ impl Assembler {
         if let Some(age) = f.number("defendant_age") {
             if age < 18.0 && self.cues.position("minor_defendant").is_some() {
                 f.set_bool("minor_defendant", true);
+                if let Some(sp) = ex.evidence.get("defendant_age").cloned() {
+                    ex.evidence.entry("minor_defendant".to_string()).or_default().extend(sp);
+                }
             }
             if age >= 75.0 && self.cues.position("elderly_defendant").is_some() {
                 f.set_bool("elderly_defendant", true);
@@ -396,7 +405,9 @@ impl Assembler {
             let j = match v {
                 Value::Bool(true) => serde_json::Value::Bool(true),
                 Value::Bool(false) => continue,
-                Value::Number(n) => serde_json::Number::from_f64(*n).map_or(serde_json::Value::Null, serde_json::Value::Number),
+                Value::Number(n) => {
+                    serde_json::Number::from_f64(*n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+                }
                 Value::Level(l) => serde_json::Value::String(l.clone()),
                 Value::Date(d) => serde_json::Value::String(d.to_string()),
             };

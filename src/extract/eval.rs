@@ -201,7 +201,8 @@ pub fn evaluate_gold(ex: &Extractor, jsonl: &str) -> Result<GoldReport, EvalErro
         if line.trim().is_empty() {
             continue;
         }
-        let g: Json = serde_json::from_str(line).map_err(|e| EvalError::BadLine { line: i + 1, message: e.to_string() })?;
+        let g: Json =
+            serde_json::from_str(line).map_err(|e| EvalError::BadLine { line: i + 1, message: e.to_string() })?;
         let fact = g
             .get("fact")
             .and_then(Json::as_str)
@@ -210,7 +211,11 @@ pub fn evaluate_gold(ex: &Extractor, jsonl: &str) -> Result<GoldReport, EvalErro
         let p: ElementsOut = ex.extract(fact, None).elements;
         rep.cases += 1;
         let mut record = |key: &str, gold_present: bool, pred_present: bool, ok: bool, gs: String, ps: String| {
-            keys.entry(order.iter().copied().find(|k| *k == key).unwrap_or("?")).or_default().add(gold_present, pred_present, ok);
+            keys.entry(order.iter().copied().find(|k| *k == key).unwrap_or("?")).or_default().add(
+                gold_present,
+                pred_present,
+                ok,
+            );
             if !ok {
                 rep.mismatches.push(Mismatch { id: id.clone(), key: key.to_string(), gold: gs, predicted: ps });
             }
@@ -232,16 +237,37 @@ pub fn evaluate_gold(ex: &Extractor, jsonl: &str) -> Result<GoldReport, EvalErro
         record("drugs", !gd.is_empty(), !pd.is_empty(), drugs_ok, show(&gd), show(&pd));
 
         let gb = g.get("bac_mg_per_100ml").and_then(Json::as_f64);
-        record("bac_mg_per_100ml", gb.is_some(), p.bac_mg_per_100ml.is_some(), opt_num_ok(gb, p.bac_mg_per_100ml), show(&gb), show(&p.bac_mg_per_100ml));
+        record(
+            "bac_mg_per_100ml",
+            gb.is_some(),
+            p.bac_mg_per_100ml.is_some(),
+            opt_num_ok(gb, p.bac_mg_per_100ml),
+            show(&gb),
+            show(&p.bac_mg_per_100ml),
+        );
 
         let gi = g.get("injury_max").and_then(Json::as_str).unwrap_or("none").to_string();
-        record("injury_max", gi != "none", p.injury_max != "none", gi == p.injury_max, gi.clone(), p.injury_max.clone());
+        record(
+            "injury_max",
+            gi != "none",
+            p.injury_max != "none",
+            gi == p.injury_max,
+            gi.clone(),
+            p.injury_max.clone(),
+        );
 
         let gdth = g.get("deaths").and_then(Json::as_u64).unwrap_or(0) as u32;
         record("deaths", gdth > 0, p.deaths > 0, gdth == p.deaths, gdth.to_string(), p.deaths.to_string());
 
         let gm = g.get("minor_defendant").and_then(Json::as_bool);
-        record("minor_defendant", gm == Some(true), p.minor_defendant == Some(true), gm == p.minor_defendant, show(&gm), show(&p.minor_defendant));
+        record(
+            "minor_defendant",
+            gm == Some(true),
+            p.minor_defendant == Some(true),
+            gm == p.minor_defendant,
+            show(&gm),
+            show(&p.minor_defendant),
+        );
 
         let pv = serde_json::to_value(&p).unwrap_or(Json::Null);
         for key in CIRCUMSTANCES {
@@ -269,7 +295,11 @@ pub fn evaluate_gold(ex: &Extractor, jsonl: &str) -> Result<GoldReport, EvalErro
 
 impl std::fmt::Display for GoldReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{:<18} {:>4} {:>4} {:>4} {:>7} {:>7} {:>7} {:>9}", "key", "tp", "fp", "fn", "P", "R", "F1", "value_acc")?;
+        writeln!(
+            f,
+            "{:<18} {:>4} {:>4} {:>4} {:>7} {:>7} {:>7} {:>9}",
+            "key", "tp", "fp", "fn", "P", "R", "F1", "value_acc"
+        )?;
         for (k, s) in &self.keys {
             writeln!(
                 f,
@@ -366,7 +396,8 @@ pub fn span_f1_money(ex: &Extractor, jsonl: &str) -> Result<SpanScore, EvalError
         if line.trim().is_empty() {
             continue;
         }
-        let g: Json = serde_json::from_str(line).map_err(|e| EvalError::BadLine { line: i + 1, message: e.to_string() })?;
+        let g: Json =
+            serde_json::from_str(line).map_err(|e| EvalError::BadLine { line: i + 1, message: e.to_string() })?;
         let text = g.get("context").and_then(Json::as_str).unwrap_or("");
         let mut gold = Vec::new();
         for e in g.get("entities").and_then(Json::as_array).into_iter().flatten() {
@@ -393,7 +424,8 @@ pub fn span_f1_drug_weights(jsonl: &str) -> Result<SpanScore, EvalError> {
         if line.trim().is_empty() {
             continue;
         }
-        let g: Json = serde_json::from_str(line).map_err(|e| EvalError::BadLine { line: i + 1, message: e.to_string() })?;
+        let g: Json =
+            serde_json::from_str(line).map_err(|e| EvalError::BadLine { line: i + 1, message: e.to_string() })?;
         let text = g.get("sentText").and_then(Json::as_str).unwrap_or("");
         let gold: Vec<(usize, usize)> = g
             .get("entityMentions")

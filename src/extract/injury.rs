@@ -122,7 +122,8 @@ pub fn person_before(doc: &Doc, at: usize) -> Option<String> {
 fn defendant_name_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(r"(被告人|上诉人|原审被告人|犯罪嫌疑人)(\p{Han}[0-9]?[某×xX*][某甲乙丙丁0-9xX×*]{0,3})").expect("static regex")
+        Regex::new(r"(被告人|上诉人|原审被告人|犯罪嫌疑人)(\p{Han}[0-9]?[某×xX*][某甲乙丙丁0-9xX×*]{0,3})")
+            .expect("static regex")
     })
 }
 
@@ -190,7 +191,17 @@ mod tests {
 
     fn kb() -> KnowledgeBase {
         let mut kb = KnowledgeBase::default();
-        let levels = [("none", 0), ("轻微伤", 1), ("轻伤", 2), ("轻伤二级", 2), ("轻伤一级", 3), ("重伤", 4), ("重伤二级", 4), ("重伤一级", 5), ("死亡", 6)];
+        let levels = [
+            ("none", 0),
+            ("轻微伤", 1),
+            ("轻伤", 2),
+            ("轻伤二级", 2),
+            ("轻伤一级", 3),
+            ("重伤", 4),
+            ("重伤二级", 4),
+            ("重伤一级", 5),
+            ("死亡", 6),
+        ];
         kb.elements.insert(
             "injury_max".into(),
             Element {
@@ -234,7 +245,10 @@ mod tests {
 
     #[test]
     fn grades_pick_most_severe_and_specific() {
-        assert_eq!(run("经鉴定，被害人高某1的损伤程度评定为轻伤一级，高某3为轻伤二级，洪某轻微伤。").0.as_deref(), Some("轻伤一级"));
+        assert_eq!(
+            run("经鉴定，被害人高某1的损伤程度评定为轻伤一级，高某3为轻伤二级，洪某轻微伤。").0.as_deref(),
+            Some("轻伤一级")
+        );
         assert_eq!(run("经鉴定，伤情为轻伤。").0.as_deref(), Some("轻伤"));
         assert_eq!(run("被害人损伤程度为轻伤二级，属轻伤。").0.as_deref(), Some("轻伤二级"));
     }

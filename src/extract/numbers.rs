@@ -36,11 +36,7 @@ fn cn_small_unit(c: char) -> Option<f64> {
 /// Parses a number in any of the forms above; `None` when `s` is not a number. Trailing 余 / 多 / 来 (approximate
 /// lower bounds) are ignored: the value is the stated bound.
 pub fn parse_number(s: &str) -> Option<f64> {
-    let s: String = s
-        .chars()
-        .map(super::spans::normalise_char)
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let s: String = s.chars().map(super::spans::normalise_char).filter(|c| !c.is_whitespace()).collect();
     let s = s.trim_end_matches(['余', '多', '来', '整']);
     if s.is_empty() {
         return None;
@@ -518,7 +514,8 @@ mod tests {
 
     #[test]
     fn weights_and_bac() {
-        let w: Vec<f64> = find_weights("净重0.36克海洛因，另查获1.5千克、二百克及2公斤").iter().map(|m| m.value).collect();
+        let w: Vec<f64> =
+            find_weights("净重0.36克海洛因，另查获1.5千克、二百克及2公斤").iter().map(|m| m.value).collect();
         assert_eq!(w, vec![0.36, 1500.0, 200.0, 2000.0]);
         assert!(find_weights("酒精含量为99mg/100ml").is_empty());
         let d = super::super::spans::Doc::new("含量为99mg／100ml，醉酒（203.8／100ml），214.797毫克／100毫升");
@@ -538,13 +535,29 @@ mod tests {
         // A total followed by its breakdown, then a second count.
         let mut t = it(72000.0, true);
         t.breakdown = true;
-        let (v, _) = aggregate(&[t, it(70000.0, false), it(2000.0, false), it(22897.0, true), it(20899.0, false), it(1998.0, false)]).unwrap();
+        let (v, _) = aggregate(&[
+            t,
+            it(70000.0, false),
+            it(2000.0, false),
+            it(22897.0, true),
+            it(20899.0, false),
+            it(1998.0, false),
+        ])
+        .unwrap();
         assert_eq!(v, 94897.0);
         // Separate counts are summed; a restated total counts once.
         let (v, _) = aggregate(&[it(1172505.38, true), it(313217.05, true), it(313217.05, true)]).unwrap();
         assert!((v - 1485722.43).abs() < 1e-6);
         // A value stated before its itemisation (价值14260元。具体是：11700 … 2300 … 180 … 80).
-        let (v, _) = aggregate(&[it(1530.0, false), it(14260.0, false), it(11700.0, false), it(2300.0, false), it(180.0, false), it(80.0, false)]).unwrap();
+        let (v, _) = aggregate(&[
+            it(1530.0, false),
+            it(14260.0, false),
+            it(11700.0, false),
+            it(2300.0, false),
+            it(180.0, false),
+            it(80.0, false),
+        ])
+        .unwrap();
         assert_eq!(v, 15790.0);
         // A concluding total wins.
         let mut g = it(164351.0, true);

@@ -27,10 +27,16 @@ const CITIES: &[(&str, &str)] = &[
     ("河南", "郑州 开封 洛阳 平顶山 安阳 鹤壁 新乡 焦作 濮阳 许昌 漯河 三门峡 南阳 商丘 信阳 周口 驻马店 济源"),
     ("湖北", "武汉 黄石 十堰 宜昌 襄阳 襄樊 鄂州 荆门 孝感 荆州 黄冈 咸宁 随州 恩施 仙桃 潜江 天门 神农架"),
     ("湖南", "长沙 株洲 湘潭 衡阳 邵阳 岳阳 常德 张家界 益阳 郴州 永州 怀化 娄底 湘西"),
-    ("广东", "广州 韶关 深圳 珠海 汕头 佛山 江门 湛江 茂名 肇庆 惠州 梅州 汕尾 河源 阳江 清远 东莞 中山 潮州 揭阳 云浮"),
+    (
+        "广东",
+        "广州 韶关 深圳 珠海 汕头 佛山 江门 湛江 茂名 肇庆 惠州 梅州 汕尾 河源 阳江 清远 东莞 中山 潮州 揭阳 云浮",
+    ),
     ("广西", "南宁 柳州 桂林 梧州 北海 防城港 钦州 贵港 玉林 百色 贺州 河池 来宾 崇左"),
     ("海南", "海口 三亚 三沙 儋州 琼海 文昌 万宁 东方"),
-    ("四川", "成都 自贡 攀枝花 泸州 德阳 绵阳 广元 遂宁 内江 乐山 南充 眉山 宜宾 广安 达州 雅安 巴中 资阳 阿坝 甘孜 凉山"),
+    (
+        "四川",
+        "成都 自贡 攀枝花 泸州 德阳 绵阳 广元 遂宁 内江 乐山 南充 眉山 宜宾 广安 达州 雅安 巴中 资阳 阿坝 甘孜 凉山",
+    ),
     ("贵州", "贵阳 六盘水 遵义 安顺 毕节 铜仁 黔西南 黔东南 黔南"),
     ("云南", "昆明 曲靖 玉溪 保山 昭通 丽江 普洱 思茅 临沧 楚雄 红河 文山 西双版纳 大理 德宏 怒江 迪庆"),
     ("西藏", "拉萨 日喀则 昌都 林芝 山南 那曲 阿里"),
@@ -97,7 +103,10 @@ fn first_in(text: &str) -> Option<&'static str> {
 /// The province (short name) of the case: the first province or city in the name of a court, procuratorate or
 /// police organ, else the first one named anywhere in the text.
 pub fn detect_province(doc: &Doc) -> Option<&'static str> {
-    organ_re().find_iter(&doc.norm).find_map(|o| first_in(name_before(&doc.norm, o.start()))).or_else(|| first_in(&doc.norm))
+    organ_re()
+        .find_iter(&doc.norm)
+        .find_map(|o| first_in(name_before(&doc.norm, o.start())))
+        .or_else(|| first_in(&doc.norm))
 }
 
 #[cfg(test)]

@@ -33,9 +33,14 @@ pub struct Doc {
 /// the knowledge base's patterns are written against it.
 pub fn normalise_char(c: char) -> char {
     match c {
-        '\u{FF10}'..='\u{FF19}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}' | '．' | '／' | '％' | '＋' | '－' => {
-            char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
-        }
+        '\u{FF10}'..='\u{FF19}'
+        | '\u{FF21}'..='\u{FF3A}'
+        | '\u{FF41}'..='\u{FF5A}'
+        | '．'
+        | '／'
+        | '％'
+        | '＋'
+        | '－' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         '\u{3000}' => ' ',
         _ => c,
     }
@@ -77,9 +82,7 @@ fn accept_re() -> &'static Regex {
 
 fn other_party_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| {
-        Regex::new(r"(同案人|同案犯|同案被告人|同伙|共犯|其他被告人|另一被告人)").expect("static regex")
-    })
+    R.get_or_init(|| Regex::new(r"(同案人|同案犯|同案被告人|同伙|共犯|其他被告人|另一被告人)").expect("static regex"))
 }
 
 fn separate_case_re() -> &'static Regex {
@@ -92,7 +95,9 @@ fn separate_case_re() -> &'static Regex {
 
 fn defendant_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"(被告人|上诉人|原审被告人|犯罪嫌疑人|被告单位|其(?:[^他余]|$))").expect("static regex"))
+    R.get_or_init(|| {
+        Regex::new(r"(被告人|上诉人|原审被告人|犯罪嫌疑人|被告单位|其(?:[^他余]|$))").expect("static regex")
+    })
 }
 
 impl Doc {
@@ -143,12 +148,16 @@ impl Doc {
         doc.unaccepted = doc.claim_scopes();
         let mut other: Vec<usize> = other_party_re().find_iter(&doc.norm).map(|m| doc.char_of(m.start())).collect();
         // People dealt with in another case (另案处理, 已判刑) are other parties wherever they are named.
-        let names: Vec<String> =
-            separate_case_re().captures_iter(&doc.norm).filter_map(|c| c.get(1)).map(|m| m.as_str().to_string()).collect();
+        let names: Vec<String> = separate_case_re()
+            .captures_iter(&doc.norm)
+            .filter_map(|c| c.get(1))
+            .map(|m| m.as_str().to_string())
+            .collect();
         for name in names {
             for (b, _) in doc.norm.match_indices(name.as_str()) {
                 let after = doc.norm[b + name.len()..].chars().next();
-                if !after.is_some_and(|c| c == '某' || c.is_ascii_digit() || matches!(c, '甲' | '乙' | '丙' | '丁')) {
+                if !after.is_some_and(|c| c == '某' || c.is_ascii_digit() || matches!(c, '甲' | '乙' | '丙' | '丁'))
+                {
                     other.push(doc.char_of(b));
                 }
             }

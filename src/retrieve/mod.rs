@@ -15,8 +15,7 @@
 pub mod prefilter;
 pub mod text;
 
-#[path = "../cases/mod.rs"]
-pub mod cases;
+pub use crate::cases;
 
 use crate::extract::Extraction;
 use crate::kb::model::{Cond, KnowledgeBase, Operand, Value};

@@ -31,7 +31,7 @@ impl Default for Params {
     /// The calibrated points (docs/CALIBRATION.md#params): fitted on `../shared/data/cail2018/train.jsonl`
     /// by `lexpro eval terms --calibrate`.
     fn default() -> Self {
-        Params { start_position: 0.3, adjust_strength: 0.3, default_position: Some(0.05), life_margin: 0.1, death_margin: 0.2 }
+        Params { start_position: 0.5, adjust_strength: 0.4, default_position: Some(0.05), life_margin: 0.05, death_margin: 0.1 }
     }
 }
 

@@ -14,6 +14,9 @@ pub struct KbOpts {
     /// A store built by `lexpro kb build` (faster to open than compiling the directory).
     #[arg(long, global = true, conflicts_with = "kb")]
     pub store: Option<PathBuf>,
+    /// A similar-case index built by `lexpro cases index` (类案): its cases' charges join the evidence.
+    #[arg(long, global = true)]
+    pub cases: Option<PathBuf>,
 }
 
 impl KbOpts {
@@ -24,6 +27,14 @@ impl KbOpts {
 
     /// Opens the engine from the store or the directory.
     pub fn engine(&self) -> anyhow::Result<Engine> {
+        let engine = self.rules_engine()?;
+        match &self.cases {
+            Some(c) => engine.with_cases(c).with_context(|| format!("opening similar-case index {}", c.display())),
+            None => Ok(engine),
+        }
+    }
+
+    fn rules_engine(&self) -> anyhow::Result<Engine> {
         match &self.store {
             Some(s) => Engine::open(s).with_context(|| format!("opening store {}", s.display())),
             None => {

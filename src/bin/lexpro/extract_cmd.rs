@@ -53,7 +53,10 @@ fn extractor(dir: Option<&Path>) -> anyhow::Result<Extractor> {
     let checked = lexpro::kb::check_dir(&dir).with_context(|| format!("reading knowledge from {}", dir.display()))?;
     let errors = checked.error_count();
     if errors > 0 {
-        eprintln!("warning: {errors} error(s) in {} (run `lexpro kb check`); extracting with what compiled", dir.display());
+        eprintln!(
+            "warning: {errors} error(s) in {} (run `lexpro kb check`); extracting with what compiled",
+            dir.display()
+        );
     }
     let kb: KnowledgeBase = checked.kb;
     Ok(Extractor::new(&kb)?)
@@ -96,7 +99,10 @@ fn human(id: &str, e: &Extraction) -> String {
         line("amount_yuan", format!("{a} 元"));
     }
     for d in &el.drugs {
-        line("drugs", format!("{} {}", d.kind, d.grams.map_or("(weight not stated)".to_string(), |g| format!("{g} 克"))));
+        line(
+            "drugs",
+            format!("{} {}", d.kind, d.grams.map_or("(weight not stated)".to_string(), |g| format!("{g} 克"))),
+        );
     }
     if let Some(b) = el.bac_mg_per_100ml {
         line("bac_mg_per_100ml", format!("{b} mg/100ml"));
@@ -172,7 +178,12 @@ pub fn run_eval(args: EvalElementsArgs) -> anyhow::Result<()> {
     let rep = evaluate_gold(&ex, &gold)?;
     let secs = t.elapsed().as_secs_f64();
     println!("{rep}");
-    println!("time: {:.3}s for {} cases ({:.0} facts/s, one thread, debug or release as built)", secs, rep.cases, f64::from(rep.cases) / secs.max(1e-9));
+    println!(
+        "time: {:.3}s for {} cases ({:.0} facts/s, one thread, debug or release as built)",
+        secs,
+        rep.cases,
+        f64::from(rep.cases) / secs.max(1e-9)
+    );
     if args.errors {
         for m in &rep.mismatches {
             println!("{}\t{}\tgold={}\tpredicted={}", m.id, m.key, m.gold, m.predicted);
