@@ -146,6 +146,8 @@ pub struct ElementAst {
     pub source: Option<String>,
     /// Grade levels.
     pub levels: Vec<(Spanned<String>, i32)>,
+    /// A personal circumstance: a co-defendant's cannot be lent to the defendant.
+    pub personal: bool,
 }
 
 /// A province value of a threshold.

@@ -233,7 +233,7 @@ fn element(cx: &mut Ctx, p: Pair) -> ElementAst {
     let mut it = p.into_inner();
     let name = it.next().map(|n| cx.spanned(&n, n.as_str().to_string())).unwrap_or(Spanned { node: String::new(), span: Span::default() });
     let ty = it.next().map(|t| elem_type(cx, t)).unwrap_or(Spanned { node: TypeAst::Simple(String::new()), span: Span::default() });
-    let mut e = ElementAst { name, ty, label: None, cues: vec![], negates: vec![], source: None, levels: vec![] };
+    let mut e = ElementAst { name, ty, label: None, cues: vec![], negates: vec![], source: None, levels: vec![], personal: false };
     for f in it {
         match f.as_rule() {
             Rule::label_f => e.label = first(f).map(text_of),
@@ -245,6 +245,7 @@ fn element(cx: &mut Ctx, p: Pair) -> ElementAst {
                 }
             }
             Rule::esource_f => e.source = first(f).map(text_of),
+            Rule::personal_f => e.personal = true,
             Rule::levels_f => {
                 for l in f.into_inner() {
                     let mut li = l.into_inner();

@@ -16,23 +16,6 @@ use super::ExtractError;
 use crate::kb::model::{ElementKind, KnowledgeBase};
 use regex::Regex;
 
-/// Circumstances that belong to the person who acted (刑法第65、67、68条: 累犯, 自首, 坦白, 立功 are personal):
-/// a co-defendant's 自首 is not the defendant's.
-pub const PERSONAL: &[&str] = &[
-    "surrender",
-    "confession",
-    "guilty_plea",
-    "recidivist",
-    "drug_recidivist",
-    "meritorious",
-    "major_meritorious",
-    "limited_capacity",
-    "minor_defendant",
-    "elderly_defendant",
-    "accessory",
-    "coerced_accessory",
-    "principal",
-];
 
 fn numeral_char(c: char) -> bool {
     c.is_ascii_digit()
@@ -366,7 +349,7 @@ impl CueSet {
                 cues,
                 triggers,
                 negates,
-                personal: PERSONAL.contains(&name.as_str()),
+                personal: el.personal,
             });
         }
         Ok(CueSet { elements })
@@ -502,6 +485,8 @@ mod tests {
             label: name.to_string(),
             cues: cues.iter().map(|p| Cue { pattern: p.to_string(), weight: 1.0 }).collect(),
             negates: negates.iter().map(|p| p.to_string()).collect(),
+            // as core.law declares them: 自首 and the like are personal
+            personal: matches!(name, "surrender" | "confession" | "recidivist" | "meritorious"),
             source: None,
             loc: Loc::default(),
         }

@@ -319,6 +319,7 @@ impl Compiler<'_> {
             label: e.label.clone().unwrap_or_else(|| e.name.node.clone()),
             cues: e.cues.iter().map(|c| Cue { pattern: c.pattern.node.clone(), weight: c.weight }).collect(),
             negates: e.negates.iter().map(|n| n.node.clone()).collect(),
+            personal: e.personal,
             source: e.source.clone().map(|s| Source { cite: s, calibrated: false }),
             loc: self.loc(e.name.span),
         }

@@ -268,6 +268,9 @@ pub struct Element {
     pub cues: Vec<Cue>,
     /// Wording that cancels a cue in the same clause.
     pub negates: Vec<String>,
+    /// Personal circumstance (自首, 坦白, 立功, 累犯 …): a co-defendant's is not the defendant's.
+    #[serde(default)]
+    pub personal: bool,
     /// Legal source, if any.
     pub source: Option<Source>,
     /// Definition site.

@@ -721,6 +721,7 @@ pub(crate) mod tests {
                 label: "血液酒精含量".into(),
                 cues: vec![],
                 negates: vec![],
+                personal: false,
                 source: None,
                 loc: Loc::default(),
             },

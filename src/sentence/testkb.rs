@@ -210,6 +210,7 @@ pub fn person_kb() -> KnowledgeBase {
             label: "最重伤情".into(),
             cues: vec![],
             negates: vec![],
+            personal: false,
             source: None,
             loc: Loc::default(),
         },
