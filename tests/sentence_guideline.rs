@@ -134,3 +134,63 @@ fn every_circumstance_moves_the_term_its_way() {
     eprintln!("checked {n} circumstances on {} band {}", c.name, b.number);
     assert!(n > 0 || kb.circumstances.is_empty());
 }
+
+/// Sentences `name` in band `band` of the shipped knowledge base with the calibrated defaults.
+fn term(kb: &KnowledgeBase, f: &Facts, name: &str, band: u32) -> Option<lexpro::sentence::guideline::ChargeTerm> {
+    let c = kb.charges.iter().find(|c| c.name == name)?;
+    compute(kb, f, c, band, &Params::default())
+}
+
+#[test]
+fn drug_quantity_raises_the_baseline_inside_the_band() {
+    let Some(kb) = kb() else { return };
+    let at = |g: f64, band: u32| {
+        let mut f = Facts::default();
+        f.drugs.push(("甲基苯丙胺".into(), g));
+        term(&kb, &f, "走私、贩卖、运输、制造毒品罪", band).map(|t| (t.baseline, t.penal, t.range))
+    };
+    let (Some(small), Some(more)) = (at(1.0, 1), at(8.0, 1)) else {
+        eprintln!("skipping: 走私、贩卖、运输、制造毒品罪 band 1 not in the knowledge base");
+        return;
+    };
+    assert!(more.0 > small.0, "8 g must weigh more than 1 g: {} vs {}", more.0, small.0);
+    for (g, band) in [(10.0, 3), (30.0, 3), (49.0, 3), (5.0, 1), (9.9, 1)] {
+        if let Some((_, Penal::Months { months, .. }, r)) = at(g, band) {
+            assert!(months >= r.lo.max(1.0) - 0.5 && months <= r.hi + 0.5, "{g} g band {band}: {months} outside {}..{}", r.lo, r.hi);
+        }
+    }
+    if let (Some(a), Some(b)) = (at(10.0, 3), at(40.0, 3)) {
+        assert!(b.0 > a.0, "40 g must weigh more than 10 g in band 3");
+    }
+}
+
+#[test]
+fn charge_scoped_adjustments_stay_with_their_charge() {
+    let Some(kb) = kb() else { return };
+    let Some(circ) = kb.circumstances.iter().find(|c| c.charges.iter().any(|n| n == "非法吸收公众存款罪")) else {
+        eprintln!("skipping: no circumstance scoped to 非法吸收公众存款罪");
+        return;
+    };
+    let mut f = Facts::default();
+    f.set_bool("restitution", true);
+    let t = term(&kb, &f, "非法吸收公众存款罪", 2).expect("非法吸收公众存款罪 band 2");
+    assert!(t.circumstances.contains(&circ.name), "{:?}", t.circumstances);
+    assert!(!t.circumstances.iter().any(|n| n == "退赃退赔"), "counted twice: {:?}", t.circumstances);
+    let base = term(&kb, &Facts::default(), "非法吸收公众存款罪", 2).expect("非法吸收公众存款罪 band 2");
+    assert!(t.penal.months() < base.penal.months(), "{:?} vs {:?}", t.penal, base.penal);
+    let t = term(&kb, &f, "诈骗罪", 2).expect("诈骗罪 band 2");
+    assert!(!t.circumstances.contains(&circ.name), "{:?}", t.circumstances);
+    assert!(t.circumstances.iter().any(|n| n == "退赃退赔"), "{:?}", t.circumstances);
+}
+
+#[test]
+fn calibrated_band_positions_are_traced_with_their_source() {
+    let Some(kb) = kb() else { return };
+    let Some((c, b)) = kb.charges.iter().flat_map(|c| c.bands.iter().map(move |b| (c, b))).find(|(_, b)| b.start.is_some() && b.start_position.is_some()) else {
+        eprintln!("skipping: no band with its own calibrated start position");
+        return;
+    };
+    let t = compute(&kb, &Facts::default(), c, b.number, &Params::default()).expect("term");
+    let src = b.start_position.as_ref().map(|(_, s)| s.to_string()).unwrap_or_default();
+    assert!(t.trace.iter().any(|s| s.message.contains("本档位置") && s.message.contains(&src)), "{} band {}: {:?}", c.name, b.number, t.trace);
+}

@@ -128,8 +128,8 @@ struct CueRef {
     weight: f64,
     anti: bool,
     regex: Regex,
-    /// Literals one of which every match contains (None: always run).
-    atoms: Option<Vec<prefilter::Atom>>,
+    /// Ids in [`Retriever::atoms`] of literals one of which every match contains (None: always run).
+    atoms: Option<Vec<u32>>,
 }
 
 /// Compiled-once retriever over the knowledge base.
@@ -137,6 +137,8 @@ struct CueRef {
 pub struct Retriever {
     charges: Vec<ChargeInfo>,
     cues: Vec<CueRef>,
+    /// The cues' required literals, found in one pass over the fact.
+    atoms: prefilter::AtomIndex,
     /// Alternation of every charge name and alias followed by 罪, longest first.
     mention: Option<Regex>,
     /// Normalised name / alias → charge indexes.
@@ -247,6 +249,7 @@ impl Retriever {
     pub fn with_weights(kb: &KnowledgeBase, weights: Weights) -> Result<Retriever, RetrieveError> {
         let mut charges = Vec::with_capacity(kb.charges.len());
         let mut cues = Vec::new();
+        let mut atom_index = prefilter::AtomIndex::default();
         let mut names: HashMap<String, Vec<usize>> = HashMap::new();
         let mut docs = Vec::with_capacity(kb.charges.len());
         let mut by_article: HashMap<String, Vec<usize>> = HashMap::new();
@@ -262,7 +265,7 @@ impl Retriever {
                     // Cues derived mechanically from the article text are weaker evidence than curated ones.
                     let weight = if c.curated { cue.weight } else { cue.weight * DERIVED_CUE_FACTOR };
                     let atoms = prefilter::required_atoms(&cue.pattern)
-                        .map(|v| v.iter().map(|a| prefilter::Atom::new(a)).collect());
+                        .and_then(|v| v.iter().map(|a| atom_index.add(a)).collect::<Option<Vec<u32>>>());
                     cues.push(CueRef { charge: i, weight, anti, regex, atoms });
                 }
             }
@@ -346,6 +349,7 @@ impl Retriever {
         Ok(Retriever {
             charges,
             cues,
+            atoms: atom_index,
             mention,
             names,
             bm25: Bm25::new(&docs),
@@ -412,7 +416,7 @@ impl Retriever {
         let mut reasons: Vec<Vec<String>> = vec![Vec::new(); n];
 
         // Cues and counter-cues: only patterns whose required literals occur in the fact are run.
-        let grams = prefilter::TextGrams::new(fact);
+        let present = self.atoms.present(fact);
         // Byte offset → character offset, for evidence spans.
         let mut char_of = vec![0usize; fact.len() + 1];
         {
@@ -428,7 +432,7 @@ impl Retriever {
         for cue in &self.cues {
             {
                 if let Some(atoms) = &cue.atoms {
-                    if !atoms.iter().any(|a| grams.may_contain_atom(a) && fact.contains(a.text.as_str())) {
+                    if !atoms.iter().any(|&a| present[a as usize]) {
                         continue;
                     }
                 }

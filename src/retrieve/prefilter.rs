@@ -239,6 +239,108 @@ impl TextGrams {
     }
 }
 
+/// Every distinct required literal of every cue, indexed by its first character (one-character atoms) or
+/// first character pair: one pass over the fact finds all atoms present, instead of testing each cue's
+/// atoms against the whole fact (thousands of substring searches per case).
+#[derive(Debug, Default, Clone)]
+pub struct AtomIndex {
+    atoms: Vec<String>,
+    ids: std::collections::HashMap<String, u32>,
+    /// Gram key (see [`gram_key`]) → atoms starting with that gram.
+    starts: std::collections::HashMap<u64, Vec<u32>, BuildGramHasher>,
+}
+
+/// Key of a one-character gram or a character pair (chars fit in 21 bits).
+fn gram_key(a: char, b: Option<char>) -> u64 {
+    match b {
+        Some(b) => ((a as u64) << 21) | b as u64,
+        None => (1u64 << 42) | a as u64,
+    }
+}
+
+/// A multiplicative hasher for gram keys: the keys are already well spread integers, and SipHash would
+/// dominate the per-character scan.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct BuildGramHasher;
+
+/// The hasher of [`BuildGramHasher`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct GramHasher(u64);
+
+impl std::hash::Hasher for GramHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ (n >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+impl std::hash::BuildHasher for BuildGramHasher {
+    type Hasher = GramHasher;
+    fn build_hasher(&self) -> GramHasher {
+        GramHasher(0)
+    }
+}
+
+impl AtomIndex {
+    /// Interns `atom` and returns its id.
+    pub fn add(&mut self, atom: &str) -> Option<u32> {
+        let mut cs = atom.chars();
+        let a = cs.next()?;
+        if let Some(&id) = self.ids.get(atom) {
+            return Some(id);
+        }
+        let id = self.atoms.len() as u32;
+        self.atoms.push(atom.to_string());
+        self.ids.insert(atom.to_string(), id);
+        self.starts.entry(gram_key(a, cs.next())).or_default().push(id);
+        Some(id)
+    }
+
+    /// Number of distinct atoms.
+    pub fn len(&self) -> usize {
+        self.atoms.len()
+    }
+
+    /// True when no atom was added.
+    pub fn is_empty(&self) -> bool {
+        self.atoms.is_empty()
+    }
+
+    /// Which atoms occur in `text` (indexed by atom id).
+    pub fn present(&self, text: &str) -> Vec<bool> {
+        let mut seen = vec![false; self.atoms.len()];
+        if self.atoms.is_empty() {
+            return seen;
+        }
+        let mut it = text.char_indices().peekable();
+        while let Some((b, a)) = it.next() {
+            let next = it.peek().map(|&(_, c)| c);
+            if let Some(ids) = self.starts.get(&gram_key(a, None)) {
+                for &id in ids {
+                    seen[id as usize] = true;
+                }
+            }
+            let Some(n) = next else { break };
+            if let Some(ids) = self.starts.get(&gram_key(a, Some(n))) {
+                let rest = &text[b..];
+                for &id in ids {
+                    if !seen[id as usize] && rest.starts_with(self.atoms[id as usize].as_str()) {
+                        seen[id as usize] = true;
+                    }
+                }
+            }
+        }
+        seen
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +368,19 @@ mod tests {
         assert_eq!(atoms("(甲)?乙?"), None);
         assert_eq!(atoms("\\d+"), None);
         assert_eq!(atoms("甲|.*"), None);
+    }
+
+    #[test]
+    fn atom_index_finds_exactly_the_atoms_present() {
+        let mut idx = AtomIndex::default();
+        let ids: Vec<u32> = ["窃取", "盗", "醉酒驾驶", "醉驾", "抢劫"].iter().map(|a| idx.add(a).unwrap()).collect();
+        assert_eq!(idx.add("窃取"), Some(ids[0]));
+        assert_eq!(idx.add(""), None);
+        let p = idx.present("其醉酒驾驶被查获，后窃取财物");
+        assert_eq!(ids.iter().map(|&i| p[i as usize]).collect::<Vec<_>>(), vec![true, false, true, false, false]);
+        let p = idx.present("盗");
+        assert!(p[ids[1] as usize] && !p[ids[0] as usize]);
+        assert!(idx.present("").iter().all(|x| !x));
     }
 
     #[test]
