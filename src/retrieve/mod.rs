@@ -139,8 +139,8 @@ pub struct Retriever {
     cues: Vec<CueRef>,
     /// The cues' required literals, found in one pass over the fact.
     atoms: prefilter::AtomIndex,
-    /// Alternation of every charge name and alias followed by 罪, longest first.
-    mention: Option<Regex>,
+    /// Every charge name and alias (and short forms), looked up before each 罪 of the fact.
+    mention: NameIndex,
     /// Normalised name / alias → charge indexes.
     names: HashMap<String, Vec<usize>>,
     bm25: Bm25,
@@ -333,16 +333,7 @@ impl Retriever {
         let mut variants: Vec<String> = spellings.into_iter().filter(|v| v.chars().count() >= 2).collect();
         // Longest first: the alternation takes the first alternative that matches at a position.
         variants.sort_by_key(|v| std::cmp::Reverse(v.chars().count()));
-        let mention = if variants.is_empty() {
-            None
-        } else {
-            let alt: Vec<String> = variants.iter().map(|v| regex::escape(v)).collect();
-            let pattern = format!("(?:{})罪", alt.join("|"));
-            let re = regex::RegexBuilder::new(&pattern).size_limit(64 << 20).build().map_err(|e| {
-                RetrieveError::BadPattern { charge: "(charge names)".into(), pattern: "(name alternation)".into(), message: e.to_string() }
-            })?;
-            Some(re)
-        };
+        let mention = NameIndex::new(variants);
         let n = charges.len().max(1) as f64;
         let element_weight: HashMap<String, f64> =
             refs.into_iter().map(|(e, k)| (e, (n / k as f64).ln() / n.ln().max(1.0))).collect();
@@ -468,8 +459,9 @@ impl Retriever {
         // different one — a prosecution charge the court did not retain, or another offence — so it counts
         // against, not for.
         let masked = self.masked.is_match(fact);
-        if let Some(re) = &self.mention {
-            for m in re.find_iter(fact) {
+        {
+            for (start, end) in self.mention.find_iter(fact) {
+                let m = Span { start, end, text: &fact[start..end] };
                 let stem = &m.as_str()[..m.as_str().len() - '罪'.len_utf8()];
                 let Some(owners) = self.names.get(&norm_charge(stem)) else { continue };
                 if is_prior_conviction(fact, m.start(), m.end()) {
@@ -636,6 +628,67 @@ impl Retriever {
                 }
             })
             .collect()
+    }
+}
+
+/// A matched charge name (byte span including the final 罪).
+struct Span<'a> {
+    start: usize,
+    end: usize,
+    text: &'a str,
+}
+
+impl Span<'_> {
+    fn as_str(&self) -> &str {
+        self.text
+    }
+    fn start(&self) -> usize {
+        self.start
+    }
+    fn end(&self) -> usize {
+        self.end
+    }
+}
+
+/// Charge names looked up backwards from each 罪 of a fact: a regex alternation of a thousand names costs
+/// a lazy-DFA walk of the whole fact, while 罪 is rare and names are short.
+#[derive(Debug, Default)]
+struct NameIndex {
+    names: std::collections::HashSet<String>,
+    max_chars: usize,
+}
+
+impl NameIndex {
+    fn new(variants: Vec<String>) -> NameIndex {
+        let max_chars = variants.iter().map(|v| v.chars().count()).max().unwrap_or(0);
+        NameIndex { names: variants.into_iter().collect(), max_chars }
+    }
+
+    /// Non-overlapping (start, end) byte spans of `name罪`, the longest name ending at each 罪, left to right.
+    fn find_iter(&self, fact: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        if self.names.is_empty() {
+            return out;
+        }
+        let mut floor = 0usize;
+        for (b, ch) in fact.char_indices() {
+            if ch != '罪' {
+                continue;
+            }
+            // Candidate starts: up to `max_chars` characters back, not before the previous match.
+            let starts: Vec<usize> = fact[floor..b]
+                .char_indices()
+                .rev()
+                .take(self.max_chars)
+                .map(|(i, _)| floor + i)
+                .collect();
+            if let Some(&s) = starts.iter().rev().find(|&&s| self.names.contains(&fact[s..b])) {
+                let end = b + '罪'.len_utf8();
+                out.push((s, end));
+                floor = end;
+            }
+        }
+        out
     }
 }
 
