@@ -128,8 +128,8 @@ struct CueRef {
     weight: f64,
     anti: bool,
     regex: Regex,
-    /// Ids in [`Retriever::atoms`] of literals one of which every match contains (None: always run).
-    atoms: Option<Vec<u32>>,
+    /// Sets of ids in [`Retriever::atoms`]: every match contains a literal of each set (empty: always run).
+    atoms: Vec<Vec<u32>>,
 }
 
 /// Compiled-once retriever over the knowledge base.
@@ -264,8 +264,10 @@ impl Retriever {
                     })?;
                     // Cues derived mechanically from the article text are weaker evidence than curated ones.
                     let weight = if c.curated { cue.weight } else { cue.weight * DERIVED_CUE_FACTOR };
-                    let atoms = prefilter::required_atoms(&cue.pattern)
-                        .and_then(|v| v.iter().map(|a| atom_index.add(a)).collect::<Option<Vec<u32>>>());
+                    let atoms = prefilter::required_atom_sets(&cue.pattern)
+                        .iter()
+                        .filter_map(|set| set.iter().map(|a| atom_index.add(a)).collect::<Option<Vec<u32>>>())
+                        .collect();
                     cues.push(CueRef { charge: i, weight, anti, regex, atoms });
                 }
             }
@@ -422,10 +424,8 @@ impl Retriever {
         }
         for cue in &self.cues {
             {
-                if let Some(atoms) = &cue.atoms {
-                    if !atoms.iter().any(|&a| present[a as usize]) {
-                        continue;
-                    }
+                if !cue.atoms.iter().all(|set| set.iter().any(|&a| present[a as usize])) {
+                    continue;
                 }
                 let ms: Vec<regex::Match> = cue.regex.find_iter(fact).take(8).collect();
                 let Some(first) = ms.first() else { continue };

@@ -13,6 +13,48 @@ pub fn required_atoms(pattern: &str) -> Option<Vec<String>> {
     atoms
 }
 
+/// Several sets of literal atoms, each of which has a member in every match of `pattern` (a conjunction
+/// of disjunctions: `(殴打|打伤)…(轻伤|重伤)` needs one of each). Empty when none can be derived. Testing
+/// every set rejects far more facts than one set: the first group of a cue is often common wording.
+pub fn required_atom_sets(pattern: &str) -> Vec<Vec<String>> {
+    let c: Vec<char> = pattern.chars().collect();
+    let Ok((union, end)) = alts(&c, 0) else { return Vec::new() };
+    if end != c.len() {
+        return Vec::new();
+    }
+    // A single top-level branch: every literal run and group it requires is a set of its own.
+    if !c.iter().enumerate().any(|(i, &ch)| ch == '|' && depth_at(&c, i) == 0) {
+        let mut all = Vec::new();
+        if branch_sets(&c, 0, &mut all).is_ok() && !all.is_empty() {
+            return all;
+        }
+    }
+    union.map(|u| vec![u]).unwrap_or_default()
+}
+
+/// Group nesting depth at `i` (escapes and character classes skipped).
+fn depth_at(c: &[char], i: usize) -> usize {
+    let (mut d, mut j, mut in_class) = (0usize, 0usize, false);
+    while j < i {
+        match c[j] {
+            '\\' => j += 1,
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            '(' if !in_class => d += 1,
+            ')' if !in_class => d = d.saturating_sub(1),
+            _ => {}
+        }
+        j += 1;
+    }
+    d
+}
+
+/// Every necessary set of the branch starting at `i` (see [`branch`]).
+fn branch_sets(c: &[char], i: usize, all: &mut Vec<Vec<String>>) -> Result<usize, Unsupported> {
+    let mut sink = Some(all);
+    branch_inner(c, i, &mut sink).map(|(_, j)| j)
+}
+
 struct Unsupported;
 
 /// Parses alternatives from `i` to the closing `)` or the end; returns the union of the branches' atoms
@@ -62,14 +104,31 @@ fn better(a: &[String], b: &[String]) -> bool {
     (min(a), std::cmp::Reverse(a.len())) > (min(b), std::cmp::Reverse(b.len()))
 }
 
-fn offer(set: Vec<String>, best: &mut Option<Vec<String>>) {
-    if !set.is_empty() && set.iter().all(|s| !s.is_empty()) && best.as_ref().is_none_or(|b| better(&set, b)) {
+fn offer_to(set: Vec<String>, best: &mut Option<Vec<String>>, all: &mut Option<&mut Vec<Vec<String>>>) {
+    if set.is_empty() || set.iter().any(|s| s.is_empty()) {
+        return;
+    }
+    if let Some(all) = all.as_mut() {
+        all.push(set.clone());
+    }
+    if best.as_ref().is_none_or(|b| better(&set, b)) {
         *best = Some(set);
     }
 }
 
-fn branch(c: &[char], mut i: usize) -> Result<(Option<Vec<String>>, usize), Unsupported> {
+fn branch(c: &[char], i: usize) -> Result<(Option<Vec<String>>, usize), Unsupported> {
+    branch_inner(c, i, &mut None)
+}
+
+fn branch_inner(
+    c: &[char],
+    mut i: usize,
+    all: &mut Option<&mut Vec<Vec<String>>>,
+) -> Result<(Option<Vec<String>>, usize), Unsupported> {
     let mut best: Option<Vec<String>> = None;
+    let offer = |set: Vec<String>, best: &mut Option<Vec<String>>, all: &mut Option<&mut Vec<Vec<String>>>| {
+        offer_to(set, best, all)
+    };
     let mut run = String::new();
     while i < c.len() {
         match c[i] {
@@ -90,9 +149,9 @@ fn branch(c: &[char], mut i: usize) -> Result<(Option<Vec<String>>, usize), Unsu
                     return Err(Unsupported);
                 }
                 let (opt, _, k) = quantifier(c, end + 1)?;
-                offer(std::mem::take(&mut run).into_iter_vec(), &mut best);
+                offer(std::mem::take(&mut run).into_iter_vec(), &mut best, all);
                 if let (Some(s), false) = (set, opt) {
-                    offer(s, &mut best);
+                    offer(s, &mut best, all);
                 }
                 i = k;
             }
@@ -110,7 +169,7 @@ fn branch(c: &[char], mut i: usize) -> Result<(Option<Vec<String>>, usize), Unsu
                 if j >= c.len() {
                     return Err(Unsupported);
                 }
-                offer(std::mem::take(&mut run).into_iter_vec(), &mut best);
+                offer(std::mem::take(&mut run).into_iter_vec(), &mut best, all);
                 i = quantifier(c, j + 1)?.2;
             }
             '\\' => {
@@ -118,29 +177,29 @@ fn branch(c: &[char], mut i: usize) -> Result<(Option<Vec<String>>, usize), Unsu
                 if matches!(c.get(i + 1), Some('p') | Some('P')) && c.get(i + 2) == Some(&'{') {
                     j = c[i..].iter().position(|&x| x == '}').ok_or(Unsupported)? + i + 1;
                 }
-                offer(std::mem::take(&mut run).into_iter_vec(), &mut best);
+                offer(std::mem::take(&mut run).into_iter_vec(), &mut best, all);
                 i = quantifier(c, j)?.2;
             }
             '.' | '^' | '$' => {
-                offer(std::mem::take(&mut run).into_iter_vec(), &mut best);
+                offer(std::mem::take(&mut run).into_iter_vec(), &mut best, all);
                 i = quantifier(c, i + 1)?.2;
             }
             '*' | '+' | '?' | '{' => return Err(Unsupported),
             ch => {
                 let (opt, rep, k) = quantifier(c, i + 1)?;
                 if opt {
-                    offer(std::mem::take(&mut run).into_iter_vec(), &mut best);
+                    offer(std::mem::take(&mut run).into_iter_vec(), &mut best, all);
                 } else {
                     run.push(ch);
                     if rep {
-                        offer(std::mem::take(&mut run).into_iter_vec(), &mut best);
+                        offer(std::mem::take(&mut run).into_iter_vec(), &mut best, all);
                     }
                 }
                 i = k;
             }
         }
     }
-    offer(run.into_iter_vec(), &mut best);
+    offer(run.into_iter_vec(), &mut best, all);
     Ok((best, i))
 }
 
@@ -360,6 +419,23 @@ mod tests {
         assert_eq!(atoms("利用(其)?职务"), Some(vec!["利用".into()]));
         assert_eq!(atoms("(?P<n>\\d+)元"), Some(vec!["元".into()]));
         assert_eq!(atoms("[一二三]次"), Some(vec!["次".into()]));
+    }
+
+    #[test]
+    fn derives_every_necessary_set_of_a_single_branch() {
+        let mut sets = required_atom_sets("(经[^。；]{0,20}鉴定|法医鉴定)[^。；]{0,30}(轻伤|重伤)");
+        sets.iter_mut().for_each(|s| s.sort());
+        assert_eq!(sets, vec![vec!["法医鉴定".to_string(), "鉴定".into()], vec!["轻伤".into(), "重伤".into()]]);
+        // Alternatives at the top level: one union set.
+        assert_eq!(required_atom_sets("窃取|盗走").len(), 1);
+        assert!(required_atom_sets("(?i)abc").is_empty());
+        assert!(required_atom_sets("(甲)?乙?").is_empty());
+        let p = "当场[^。]{0,6}(使用暴力|以暴力相威胁)";
+        let re = regex::Regex::new(p).unwrap();
+        for t in ["其当场使用暴力抗拒", "当场以暴力相威胁"] {
+            assert!(re.is_match(t));
+            assert!(required_atom_sets(p).iter().all(|s| s.iter().any(|a| t.contains(a.as_str()))), "{t}");
+        }
     }
 
     #[test]
