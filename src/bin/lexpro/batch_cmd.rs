@@ -26,11 +26,12 @@ pub struct BatchArgs {
     pub quiet: bool,
 }
 
-/// Turns one input line into its output line (a judgment or an error record). Never fails.
-pub fn process_line(engine: &Engine, line_no: usize, line: &str) -> String {
+/// Turns one input line into its output line: a judgment (`true`) or an error record (`false`). Never fails.
+pub fn process_line(engine: &Engine, line_no: usize, line: &str) -> (String, bool) {
     let record = |id: Option<String>, error: String| {
-        serde_json::to_string(&ErrorRecord { id, line: line_no, error })
-            .unwrap_or_else(|_| format!("{{\"line\":{line_no},\"error\":\"unserialisable error\"}}"))
+        let text = serde_json::to_string(&ErrorRecord { id, line: line_no, error })
+            .unwrap_or_else(|_| format!("{{\"line\":{line_no},\"error\":\"unserialisable error\"}}"));
+        (text, false)
     };
     let value: serde_json::Value = match serde_json::from_str(line) {
         Ok(v) => v,
@@ -48,7 +49,10 @@ pub fn process_line(engine: &Engine, line_no: usize, line: &str) -> String {
         case.id = i.clone();
     }
     match engine.analyze(&case) {
-        Ok(j) => serde_json::to_string(&j).unwrap_or_else(|e| record(id, format!("cannot serialise: {e}"))),
+        Ok(j) => match serde_json::to_string(&j) {
+            Ok(t) => (t, true),
+            Err(e) => record(id, format!("cannot serialise: {e}")),
+        },
         Err(e) => record(id, e.to_string()),
     }
 }
@@ -75,12 +79,12 @@ pub fn run(args: BatchArgs, opts: &KbOpts) -> anyhow::Result<()> {
     let mut line_no = 0usize;
     let (mut ok, mut failed) = (0usize, 0usize);
     let mut flush = |lines: &mut Vec<(usize, String)>, out: &mut Box<dyn Write>| -> anyhow::Result<()> {
-        let results: Vec<String> = lines.par_iter().map(|(n, l)| process_line(&engine, *n, l)).collect();
-        for r in results {
-            if r.starts_with("{\"id\"") && r.contains("\"error\":") && !r.contains("\"charges\"") {
-                failed += 1;
-            } else {
+        let results: Vec<(String, bool)> = lines.par_iter().map(|(n, l)| process_line(&engine, *n, l)).collect();
+        for (r, good) in results {
+            if good {
                 ok += 1;
+            } else {
+                failed += 1;
             }
             out.write_all(r.as_bytes())?;
             out.write_all(b"\n")?;
