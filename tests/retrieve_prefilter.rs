@@ -1,7 +1,7 @@
 //! The literal prefilter of cue patterns must never hide a match: on every cue and counter-cue of the
 //! shipped knowledge base and real fact descriptions, a pattern that matches always passes the prefilter.
 
-use lexpro::retrieve::prefilter::{required_atoms, Atom, TextGrams};
+use lexpro::retrieve::prefilter::{max_match_chars, required_atom_sets, required_atoms, Atom, AtomIndex, TextGrams};
 use std::path::Path;
 
 #[test]
@@ -49,4 +49,61 @@ fn prefilter_never_hides_a_cue_match() {
         }
     }
     eprintln!("{checked} cue matches checked against the prefilter");
+}
+
+/// The retriever runs a cue only when every required literal set has a member in the fact, and on long
+/// facts only in windows of the match-length bound around a literal: on real facts, every match of every
+/// cue contains a member of each set, the atom index reports those members present, and no match is longer
+/// than the bound.
+#[test]
+fn literal_sets_and_length_bounds_hold_on_every_match() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+    let kb = match lexpro::kb::check_dir(&dir) {
+        Ok(c) => c.kb,
+        Err(e) => {
+            eprintln!("note: knowledge base unreadable ({e}); test skipped");
+            return;
+        }
+    };
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cail2018/train.jsonl");
+    let facts: Vec<String> = match std::fs::read_to_string(&data) {
+        Ok(s) => s
+            .lines()
+            .step_by(40)
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["fact"].as_str().map(str::to_string))
+            .collect(),
+        Err(_) => {
+            eprintln!("note: ../shared absent; checking the knowledge base's own test facts only");
+            Vec::new()
+        }
+    };
+    let facts: Vec<String> = facts.into_iter().chain(kb.tests.iter().filter_map(|t| t.fact.clone())).collect();
+    let mut index = AtomIndex::default();
+    let mut cues = Vec::new();
+    for c in &kb.charges {
+        for cue in c.cues.iter().chain(c.anti.iter()) {
+            let Ok(re) = regex::Regex::new(&cue.pattern) else { continue };
+            let sets = required_atom_sets(&cue.pattern);
+            let ids: Vec<Vec<u32>> = sets.iter().map(|s| s.iter().filter_map(|a| index.add(a)).collect()).collect();
+            cues.push((re, sets, ids, max_match_chars(&cue.pattern)));
+        }
+    }
+    let mut checked = 0usize;
+    for f in &facts {
+        let present = index.present(f);
+        for (re, sets, ids, bound) in &cues {
+            for m in re.find_iter(f) {
+                for (set, ids) in sets.iter().zip(ids) {
+                    assert!(set.iter().any(|a| m.as_str().contains(a.as_str())), "`{}` matched 「{}」 without any of {set:?}", re.as_str(), m.as_str());
+                    assert!(ids.iter().any(|&i| present[i as usize]), "atom index misses {set:?} in 「{f}」");
+                }
+                if let Some(l) = bound {
+                    assert!(m.as_str().chars().count() <= *l, "`{}` matched {} chars > bound {l}", re.as_str(), m.as_str().chars().count());
+                }
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("{checked} cue matches checked against literal sets and length bounds");
 }

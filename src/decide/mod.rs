@@ -63,6 +63,11 @@ pub struct DecideConfig {
     pub special_ratio: f64,
     /// …and, on cues alone, at least this share of the leading charge's score.
     pub secondary_cue_ratio: f64,
+    /// Cue weight a further charge needs when its cues lie in a numbered section of the fact (一、… 二、…)
+    /// where the decided charges have none: a separately charged count is a separate offence.
+    pub section_cue: f64,
+    /// …and this share of the leading charge's score.
+    pub section_ratio: f64,
     /// At most this many charges.
     pub max_charges: usize,
     /// Below this confidence the decision carries a warning.
@@ -78,6 +83,8 @@ impl Default for DecideConfig {
             secondary_cue_ratio: 0.5,
             special_cue: 2.0,
             special_ratio: 0.6,
+            section_cue: 2.0,
+            section_ratio: 0.35,
             max_charges: 4,
             warn_below: 0.4,
         }
@@ -137,6 +144,31 @@ fn special_general(a: &str, b: &str) -> bool {
     a != b && a.chars().count() >= 2 && b.chars().count() >= 2 && (a.ends_with(&b) || b.ends_with(&a))
 }
 
+/// Character offsets where the numbered counts of a fact begin (`一、…二、…`, `（一）…（二）…`), when it
+/// has at least two; prosecutors and courts set out each offence of 数罪 as a count of its own.
+pub fn sections(fact: &str) -> Vec<usize> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let Some(re) = RE
+        .get_or_init(|| regex::Regex::new(r"(?:^|[。；;：:，,\n])\s*(?:（[一二三四五六七八九十]{1,3}）|\([一二三四五六七八九十]{1,3}\)|[一二三四五六七八九十]{1,3}[、．.])").ok())
+        .as_ref()
+    else {
+        return Vec::new();
+    };
+    let mut starts = Vec::new();
+    for m in re.find_iter(fact) {
+        starts.push(fact[..m.end()].chars().count());
+    }
+    if starts.len() < 2 {
+        starts.clear();
+    }
+    starts
+}
+
+/// The section (0 before the first count) holding character offset `pos`.
+fn section_of(starts: &[usize], pos: usize) -> usize {
+    starts.partition_point(|&s| s <= pos)
+}
+
 fn overlaps(a: &[(usize, usize)], b: &[(usize, usize)]) -> bool {
     a.iter().any(|x| b.iter().any(|y| x.0 < y.1 && y.0 < x.1))
 }
@@ -150,7 +182,7 @@ fn push_unique(v: &mut Vec<String>, s: &str) {
 /// [`decide`] with explicit thresholds.
 pub fn decide_with(
     kb: &KnowledgeBase,
-    _fact: &str,
+    fact: &str,
     ex: &Extraction,
     candidates: &[Candidate],
     cfg: &DecideConfig,
@@ -220,7 +252,9 @@ pub fn decide_with(
             && s.charge != g.charge
             && s.signals.cue >= cfg.special_cue
             && s.signals.anti < s.signals.cue
-            && s.score >= cfg.special_ratio * g.score
+            // The prosecution naming the general form does not bind the court (it may change the charge),
+            // so the general form's lead from being named is set aside in this comparison.
+            && s.score >= cfg.special_ratio * (g.score - crate::retrieve::Weights::default().mention * g.signals.mention)
     }) {
         let s = cands.remove(j);
         d.trace.push(TraceStep::new(
@@ -235,15 +269,18 @@ pub fn decide_with(
     let top = cands[0].clone();
     let mut chosen: Vec<&Candidate> = vec![&cands[0]];
     let mut spans: Vec<(usize, usize)> = top.signals.cue_spans.clone();
+    let counts = sections(fact);
 
     // 3. Further charges on evidence of their own.
     for c in cands.iter().skip(1).take(12) {
         if chosen.len() >= cfg.max_charges {
             break;
         }
-        if c.score < cfg.secondary_ratio * top.score || c.score <= 0.0 {
+        let floor = if counts.is_empty() { cfg.secondary_ratio } else { cfg.secondary_ratio.min(cfg.section_ratio) };
+        if c.score < floor * top.score || c.score <= 0.0 {
             continue;
         }
+        let strong = c.score >= cfg.secondary_ratio * top.score;
         if let Some(g) = chosen.iter().find(|x| special_general(&x.charge, &c.charge)) {
             if !(c.signals.mention > 0.0 && g.signals.mention > 0.0) {
                 d.trace.push(TraceStep::new(
@@ -259,15 +296,31 @@ pub fn decide_with(
             && c.score >= cfg.secondary_cue_ratio * top.score
             && !c.signals.cue_spans.is_empty()
             && !overlaps(&c.signals.cue_spans, &spans);
-        if !(named || by_precedent || own_acts) {
+        // A count of its own: its cues lie in a numbered section where no decided charge's cues do.
+        let own_count = !counts.is_empty()
+            && c.signals.cue >= cfg.section_cue
+            && c.signals.anti < c.signals.cue
+            && c.score >= cfg.section_ratio * top.score
+            && {
+                let taken: BTreeSet<usize> = spans.iter().map(|s| section_of(&counts, s.0)).collect();
+                c.signals.cue_spans.iter().any(|s| {
+                    let k = section_of(&counts, s.0);
+                    k > 0 && !taken.contains(&k)
+                })
+            };
+        if !((strong && (named || by_precedent || own_acts)) || own_count) {
             continue;
         }
-        let why = if named {
+        let why = if !strong {
+            "its cues match a count of the fact (一、二、…) where no other decided charge's do"
+        } else if named {
             "the fact names it"
         } else if by_precedent {
             "similar cases were decided with it as a further offence"
-        } else {
+        } else if own_acts {
             "its cues match acts separate from the other charges'"
+        } else {
+            "its cues match a count of the fact (一、二、…) where no other decided charge's do"
         };
         d.trace.push(TraceStep::new("decide", format!("{} is a further offence (数罪): {why}", c.charge)).value(c.score));
         spans.extend(c.signals.cue_spans.iter().copied());
@@ -416,6 +469,35 @@ mod tests {
     }
 
     #[test]
+    fn numbered_counts_of_the_fact_are_found() {
+        let f = "经审理查明：一、盗窃事实。被告人窃取手机。二、抢夺事实。被告人夺走挎包。";
+        let st = sections(f);
+        assert_eq!(st.len(), 2, "{st:?}");
+        assert_eq!(section_of(&st, 0), 0);
+        assert_eq!(section_of(&st, st[1]), 2);
+        assert!(sections("被告人窃取手机一部，价值2000元。").is_empty());
+    }
+
+    #[test]
+    fn a_count_of_its_own_is_a_further_offence() {
+        let kb = tiny_kb();
+        let ex = Extraction::default();
+        let f = "经审理查明：一、被告人窃取手机。二、被告人夺走挎包。";
+        let st = sections(f);
+        let s1 = Signals { cue: 2.0, cue_spans: vec![(st[0] + 3, st[0] + 5)], ..Default::default() };
+        let s2 = Signals { cue: 2.0, cue_spans: vec![(st[1] + 3, st[1] + 5)], ..Default::default() };
+        let d = decide(&kb, f, &ex, &[cand("盗窃罪", 2.0, s1.clone()), cand("抢夺罪", 0.9, s2.clone())]);
+        assert_eq!(d.charges.len(), 2, "a separate count is 数罪: {:?}", d.trace);
+        // The same candidate in a fact without counts needs the stronger evidence of separate acts.
+        let d = decide(&kb, "被告人窃取手机，后夺走挎包。", &ex, &[cand("盗窃罪", 2.0, s1.clone()), cand("抢夺罪", 0.9, s2)]);
+        assert_eq!(d.charges.len(), 1);
+        // Cues in the leading charge's own count are the same offence.
+        let s3 = Signals { cue: 2.0, cue_spans: vec![(st[0] + 6, st[0] + 8)], ..Default::default() };
+        let d = decide(&kb, f, &ex, &[cand("盗窃罪", 2.0, s1), cand("抢夺罪", 0.9, s3)]);
+        assert_eq!(d.charges.len(), 1);
+    }
+
+    #[test]
     fn special_and_general_forms_are_not_both_decided() {
         let kb = KnowledgeBase::default();
         let ex = Extraction::default();
@@ -438,6 +520,20 @@ mod tests {
         // Without distinguishing cues of its own the special form does not displace the general one.
         let weak = Signals { precedent: 0.3, ..Default::default() };
         let d = decide(&kb, "", &ex, &[cand("诈骗罪", 2.0, general), cand("合同诈骗罪", 1.5, weak)]);
+        assert_eq!(d.charges[0].name, "诈骗罪");
+    }
+
+    #[test]
+    fn the_prosecution_naming_the_general_form_does_not_bind_the_court() {
+        let kb = KnowledgeBase::default();
+        let ex = Extraction::default();
+        let named = Signals { cue: 5.0, mention: 1.0, ..Default::default() };
+        let special = Signals { cue: 3.0, ..Default::default() };
+        // 4.5 = 1.5 from the text + 3.0 for being named; the special form's 1.5 beats 0.6 × 1.5.
+        let d = decide(&kb, "", &ex, &[cand("诈骗罪", 4.5, named.clone()), cand("合同诈骗罪", 1.5, special)]);
+        assert_eq!(d.charges[0].name, "合同诈骗罪", "{:?}", d.trace);
+        let faint = Signals { cue: 3.0, ..Default::default() };
+        let d = decide(&kb, "", &ex, &[cand("诈骗罪", 4.5, named), cand("合同诈骗罪", 0.5, faint)]);
         assert_eq!(d.charges[0].name, "诈骗罪");
     }
 

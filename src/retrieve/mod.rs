@@ -130,6 +130,8 @@ struct CueRef {
     regex: Regex,
     /// Sets of ids in [`Retriever::atoms`]: every match contains a literal of each set (empty: always run).
     atoms: Vec<Vec<u32>>,
+    /// Longest match in characters, when bounded: long facts are searched only around the literals.
+    max_chars: Option<usize>,
 }
 
 /// Compiled-once retriever over the knowledge base.
@@ -268,7 +270,8 @@ impl Retriever {
                         .iter()
                         .filter_map(|set| set.iter().map(|a| atom_index.add(a)).collect::<Option<Vec<u32>>>())
                         .collect();
-                    cues.push(CueRef { charge: i, weight, anti, regex, atoms });
+                    let max_chars = prefilter::max_match_chars(&cue.pattern);
+                    cues.push(CueRef { charge: i, weight, anti, regex, atoms, max_chars });
                 }
             }
             names.entry(norm_charge(&c.name)).or_default().push(i);
@@ -379,6 +382,62 @@ impl Retriever {
         self.names.get(&n).map(|v| v.iter().map(|&i| self.charges[i].name.as_str()).collect()).unwrap_or_default()
     }
 
+    /// Up to 8 non-overlapping matches of a cue whose literals passed the prefilter. A bounded cue on a
+    /// long fact is run only on windows around the occurrences of its rarest required literals.
+    fn cue_matches<'f>(&self, cue: &CueRef, fact: &'f str, present: &[bool]) -> Vec<Span<'f>> {
+        const MAX: usize = 8;
+        let full = |hay: &'f str, off: usize, out: &mut Vec<Span<'f>>| {
+            for m in cue.regex.find_iter(hay) {
+                if out.len() >= MAX {
+                    break;
+                }
+                let (start, end) = (m.start() + off, m.end() + off);
+                if out.last().is_some_and(|l| start < l.end) {
+                    continue;
+                }
+                out.push(Span { start, end, text: &fact[start..end] });
+            }
+        };
+        let mut out = Vec::new();
+        let Some(l) = cue.max_chars.filter(|_| !cue.atoms.is_empty()) else {
+            full(fact, 0, &mut out);
+            return out;
+        };
+        // Occurrences of the set with the fewest of them.
+        let mut occ: Option<Vec<(usize, usize)>> = None;
+        for set in &cue.atoms {
+            let mut v = Vec::new();
+            for &a in set {
+                if present.get(a as usize).copied().unwrap_or(true) {
+                    let t = self.atoms.text(a);
+                    v.extend(fact.match_indices(t).map(|(p, _)| (p, p + t.len())));
+                }
+            }
+            if occ.as_ref().is_none_or(|o| v.len() < o.len()) {
+                occ = Some(v);
+            }
+        }
+        let mut occ = occ.unwrap_or_default();
+        occ.sort_unstable();
+        let mut windows: Vec<(usize, usize)> = Vec::new();
+        for (s, e) in occ {
+            let ws = fact[..s].char_indices().rev().take(l).last().map(|(i, _)| i).unwrap_or(s);
+            let we = fact[e..].char_indices().nth(l).map(|(i, _)| e + i).unwrap_or(fact.len());
+            match windows.last_mut() {
+                Some(w) if ws <= w.1 => w.1 = w.1.max(we),
+                _ => windows.push((ws, we)),
+            }
+        }
+        if windows.iter().map(|w| w.1 - w.0).sum::<usize>() * 2 >= fact.len() {
+            full(fact, 0, &mut out);
+            return out;
+        }
+        for (ws, we) in windows {
+            full(&fact[ws..we], ws, &mut out);
+        }
+        out
+    }
+
     /// The `k` best candidate charges for a fact.
     pub fn retrieve(&self, fact: &str, ex: &Extraction, k: usize) -> Vec<Candidate> {
         self.retrieve_with(fact, ex, k, &[])
@@ -415,9 +474,7 @@ impl Retriever {
         {
             let mut k = 0;
             for (b, ch) in fact.char_indices() {
-                for x in b..b + ch.len_utf8() {
-                    char_of[x] = k;
-                }
+                char_of[b..b + ch.len_utf8()].fill(k);
                 k += 1;
             }
             char_of[fact.len()] = k;
@@ -427,7 +484,7 @@ impl Retriever {
                 if !cue.atoms.iter().all(|set| set.iter().any(|&a| present[a as usize])) {
                     continue;
                 }
-                let ms: Vec<regex::Match> = cue.regex.find_iter(fact).take(8).collect();
+                let ms = self.cue_matches(cue, fact, &present);
                 let Some(first) = ms.first() else { continue };
                 let s = &mut sig[cue.charge];
                 if cue.anti {

@@ -298,6 +298,107 @@ impl TextGrams {
     }
 }
 
+/// The most characters a match of `pattern` can span, or `None` when unbounded (`*`, `+`, `{n,}`), anchored
+/// or not understood. A match containing a literal at position p then lies within p ± that many
+/// characters, so only windows around the literal need searching: bounded gaps like `[^。；]{0,60}` make
+/// the lazy DFA slow on long facts.
+pub fn max_match_chars(pattern: &str) -> Option<usize> {
+    let c: Vec<char> = pattern.chars().collect();
+    let (n, end) = max_alts(&c, 0)?;
+    (end == c.len()).then_some(n)
+}
+
+fn max_alts(c: &[char], mut i: usize) -> Option<(usize, usize)> {
+    let mut best = 0usize;
+    loop {
+        let (n, j) = max_branch(c, i)?;
+        best = best.max(n);
+        i = j;
+        if i < c.len() && c[i] == '|' {
+            i += 1;
+            continue;
+        }
+        return Some((best, i));
+    }
+}
+
+/// Maximum repetition of a quantifier at `i` (1 when none) and the index after it.
+fn max_rep(c: &[char], i: usize) -> Option<(usize, usize)> {
+    let (rep, mut j) = match c.get(i) {
+        Some('?') => (1, i + 1),
+        Some('*') | Some('+') => return None,
+        Some('{') => {
+            let close = c[i..].iter().position(|&x| x == '}')? + i;
+            let inner: String = c[i + 1..close].iter().collect();
+            let max = match inner.split_once(',') {
+                Some((_, hi)) => hi.trim().parse().ok()?,
+                None => inner.trim().parse().ok()?,
+            };
+            (max, close + 1)
+        }
+        _ => return Some((1, i)),
+    };
+    if c.get(j) == Some(&'?') {
+        j += 1;
+    }
+    Some((rep, j))
+}
+
+fn max_branch(c: &[char], mut i: usize) -> Option<(usize, usize)> {
+    let mut total = 0usize;
+    while i < c.len() {
+        let (unit, next) = match c[i] {
+            '|' | ')' => break,
+            '^' | '$' => return None,
+            '(' => {
+                let mut j = i + 1;
+                if c.get(j) == Some(&'?') {
+                    match (c.get(j + 1), c.get(j + 2)) {
+                        (Some(':'), _) => j += 2,
+                        (Some('P'), Some('<')) => j = c[j..].iter().position(|&x| x == '>')? + j + 1,
+                        _ => return None,
+                    }
+                }
+                let (n, end) = max_alts(c, j)?;
+                if c.get(end) != Some(&')') {
+                    return None;
+                }
+                (n, end + 1)
+            }
+            '[' => {
+                let mut j = i + 1;
+                if c.get(j) == Some(&'^') {
+                    j += 1;
+                }
+                if c.get(j) == Some(&']') {
+                    j += 1;
+                }
+                while j < c.len() && c[j] != ']' {
+                    if c[j] == '[' {
+                        return None;
+                    }
+                    j += if c[j] == '\\' { 2 } else { 1 };
+                }
+                if j >= c.len() {
+                    return None;
+                }
+                (1, j + 1)
+            }
+            '\\' => match c.get(i + 1)? {
+                'b' | 'B' | 'A' | 'z' => return None,
+                'p' | 'P' if c.get(i + 2) == Some(&'{') => (1, c[i..].iter().position(|&x| x == '}')? + i + 1),
+                _ => (1, i + 2),
+            },
+            '*' | '+' | '?' | '{' => return None,
+            _ => (1, i + 1),
+        };
+        let (rep, k) = max_rep(c, next)?;
+        total += unit * rep;
+        i = k;
+    }
+    Some((total, i))
+}
+
 /// Every distinct required literal of every cue, indexed by its first character (one-character atoms) or
 /// first character pair: one pass over the fact finds all atoms present, instead of testing each cue's
 /// atoms against the whole fact (thousands of substring searches per case).
@@ -360,6 +461,11 @@ impl AtomIndex {
         self.ids.insert(atom.to_string(), id);
         self.starts.entry(gram_key(a, cs.next())).or_default().push(id);
         Some(id)
+    }
+
+    /// The literal of atom `id`.
+    pub fn text(&self, id: u32) -> &str {
+        self.atoms.get(id as usize).map(String::as_str).unwrap_or("")
     }
 
     /// Number of distinct atoms.
@@ -436,6 +542,17 @@ mod tests {
             assert!(re.is_match(t));
             assert!(required_atom_sets(p).iter().all(|s| s.iter().any(|a| t.contains(a.as_str()))), "{t}");
         }
+    }
+
+    #[test]
+    fn bounds_the_length_of_a_match() {
+        assert_eq!(max_match_chars("窃取|盗走"), Some(2));
+        assert_eq!(max_match_chars("(经[^。；]{0,20}鉴定|法医鉴定)[^。；]{0,30}(轻伤|重伤)"), Some(23 + 30 + 2));
+        assert_eq!(max_match_chars("(?P<n>\\d{1,3})元?"), Some(4));
+        assert_eq!(max_match_chars("\\p{Han}{2}"), Some(2));
+        assert_eq!(max_match_chars("盗窃.*"), None);
+        assert_eq!(max_match_chars("^盗窃"), None);
+        assert_eq!(max_match_chars("(?i)ab"), None);
     }
 
     #[test]
