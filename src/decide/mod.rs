@@ -243,6 +243,25 @@ pub fn decide_with(
     }
     cands.sort_by(|a, b| b.score.total_cmp(&a.score));
 
+    // 1b. Word overlap with an article's text is not evidence of the act: a leader found by BM25 alone gives way
+    //     to the best candidate whose own cues, naming or precedents speak for it (e.g. 第241条 quotes 强行与其
+    //     发生性关系 and would otherwise win 强奸 facts).
+    //     Only a clear signal counts (a cue weight of at least 1), and only a candidate
+    //     within reach of the leader's score.
+    let direct = |c: &Candidate| c.signals.cue >= 1.0 || c.signals.mention > 0.0 || c.signals.precedent > 0.0;
+    let weak = |c: &Candidate| c.signals.cue <= 0.0 && c.signals.mention <= 0.0 && c.signals.precedent <= 0.0;
+    if weak(&cands[0]) {
+        let lead = cands[0].score;
+        if let Some(j) = (1..cands.len().min(6)).find(|&j| direct(&cands[j]) && cands[j].score >= 0.6 * lead) {
+            let c = cands.remove(j);
+            d.trace.push(TraceStep::new(
+                "decide",
+                format!("{} leads on text overlap alone; {} has direct evidence (cues, naming or precedents) and is preferred", cands[0].charge, c.charge),
+            ));
+            cands.insert(0, c);
+        }
+    }
+
     // 2. The leading charge. When it is the general form of a charge whose own distinguishing cues matched
     //    (诈骗 / 合同诈骗, 受贿 / 非国家工作人员受贿), the special form applies: the general act is always
     //    part of the special one, so the general charge's cues match in both (特别法优于普通法).
