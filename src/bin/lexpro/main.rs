@@ -52,7 +52,26 @@ enum EvalCommand {
     Terms(eval_terms_cmd::EvalTermsArgs),
 }
 
+/// A closed stdout (`lexpro kb show 264 | head`) makes `println!` panic; end quietly as Unix tools do
+/// (exit status 141 = killed by SIGPIPE) instead of printing a panic message. Other panics keep the default report.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() {
+    quiet_broken_pipe();
     let cli = Cli::parse();
     let kb = cli.kb;
     let result = match cli.command {
