@@ -8,20 +8,10 @@ use lexpro::retrieve::cases::{parse_case, CaseIndex, SearchOpts};
 use lexpro::retrieve::Retriever;
 use std::path::Path;
 
+mod common;
+
 fn kb() -> Option<KnowledgeBase> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-    match lexpro::kb::check_dir(&dir) {
-        Ok(c) => {
-            if c.error_count() > 0 {
-                eprintln!("note: {} knowledge error(s); testing what compiled", c.error_count());
-            }
-            Some(c.kb)
-        }
-        Err(e) => {
-            eprintln!("note: knowledge base unreadable ({e}); test skipped");
-            None
-        }
-    }
+    Some(common::shipped_kb())
 }
 
 /// A fact that names the charge (as many real facts do) must decide exactly that charge, for every charge

@@ -2,32 +2,20 @@
 //! shipped knowledge base and real fact descriptions, a pattern that matches always passes the prefilter.
 
 use lexpro::retrieve::prefilter::{max_match_chars, required_atom_sets, required_atoms, Atom, AtomIndex, TextGrams};
-use std::path::Path;
+
+mod common;
+
+/// The shipped knowledge base, and real facts (every 40th dev fact when ../shared is present) plus the
+/// knowledge base's own test facts.
+fn kb_and_facts() -> (lexpro::kb::model::KnowledgeBase, Vec<String>) {
+    let kb = common::shipped_kb();
+    let facts = common::cail_facts(40).into_iter().chain(kb.tests.iter().filter_map(|t| t.fact.clone())).collect();
+    (kb, facts)
+}
 
 #[test]
 fn prefilter_never_hides_a_cue_match() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-    let kb = match lexpro::kb::check_dir(&dir) {
-        Ok(c) => c.kb,
-        Err(e) => {
-            eprintln!("note: knowledge base unreadable ({e}); test skipped");
-            return;
-        }
-    };
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cail2018/train.jsonl");
-    let facts: Vec<String> = match std::fs::read_to_string(&data) {
-        Ok(s) => s
-            .lines()
-            .step_by(40)
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| v["fact"].as_str().map(str::to_string))
-            .collect(),
-        Err(_) => {
-            eprintln!("note: ../shared absent; checking the knowledge base's own test facts only");
-            Vec::new()
-        }
-    };
-    let facts: Vec<String> = facts.into_iter().chain(kb.tests.iter().filter_map(|t| t.fact.clone())).collect();
+    let (kb, facts) = kb_and_facts();
     let mut checked = 0usize;
     for c in &kb.charges {
         for cue in c.cues.iter().chain(c.anti.iter()) {
@@ -57,28 +45,7 @@ fn prefilter_never_hides_a_cue_match() {
 /// than the bound.
 #[test]
 fn literal_sets_and_length_bounds_hold_on_every_match() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-    let kb = match lexpro::kb::check_dir(&dir) {
-        Ok(c) => c.kb,
-        Err(e) => {
-            eprintln!("note: knowledge base unreadable ({e}); test skipped");
-            return;
-        }
-    };
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cail2018/train.jsonl");
-    let facts: Vec<String> = match std::fs::read_to_string(&data) {
-        Ok(s) => s
-            .lines()
-            .step_by(40)
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| v["fact"].as_str().map(str::to_string))
-            .collect(),
-        Err(_) => {
-            eprintln!("note: ../shared absent; checking the knowledge base's own test facts only");
-            Vec::new()
-        }
-    };
-    let facts: Vec<String> = facts.into_iter().chain(kb.tests.iter().filter_map(|t| t.fact.clone())).collect();
+    let (kb, facts) = kb_and_facts();
     let mut index = AtomIndex::default();
     let mut cues = Vec::new();
     for c in &kb.charges {

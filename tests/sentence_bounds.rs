@@ -14,24 +14,15 @@ use lexpro::sentence::guideline::{compute, Params, Penal};
 use lexpro::sentence::{province, select_band, sentence};
 use std::path::Path;
 
+mod common;
+
 fn load() -> Option<(KnowledgeBase, String)> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cail2018/train.jsonl");
     let Ok(text) = std::fs::read_to_string(&data) else {
         eprintln!("skipping: {} is absent", data.display());
         return None;
     };
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-    let checked = match lexpro::kb::check_dir(&dir) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("skipping: knowledge base cannot be read: {e}");
-            return None;
-        }
-    };
-    if checked.error_count() > 0 {
-        eprintln!("note: knowledge base has {} error(s); testing the part that compiled", checked.error_count());
-    }
-    Some((checked.kb, text))
+    Some((common::shipped_kb(), text))
 }
 
 /// Checks one charge's penalty against its band; returns a description of the violation.

@@ -8,17 +8,11 @@ use lexpro::kb::eval::Facts;
 use lexpro::kb::model::{CmpOp, Cond, KnowledgeBase, Operand, Value};
 use lexpro::sentence::band::{bounds, next_lower};
 use lexpro::sentence::guideline::{compute, Params, Penal};
-use std::path::Path;
+
+mod common;
 
 fn kb() -> Option<KnowledgeBase> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-    match lexpro::kb::check_dir(&dir) {
-        Ok(c) => Some(c.kb),
-        Err(e) => {
-            eprintln!("skipping: knowledge base cannot be read: {e}");
-            None
-        }
-    }
+    Some(common::shipped_kb())
 }
 
 /// Sets facts so that `c` holds where that is simple (flags, numeric comparisons with literals).
