@@ -99,7 +99,11 @@ pub struct SimilarCase {
 impl SimilarCase {
     /// The view the retriever votes with.
     pub fn to_precedent(&self) -> Precedent {
-        Precedent { score: self.score, charges: self.record.charges.clone(), id: self.record.id.clone() }
+        Precedent {
+            score: self.score,
+            charges: self.record.charges.clone(),
+            id: self.record.id.clone(),
+        }
     }
 }
 
@@ -129,12 +133,16 @@ pub fn fact_hash(fact: &str) -> u64 {
 }
 
 fn value_strings(v: Option<&serde_json::Value>) -> Vec<String> {
-    let Some(serde_json::Value::Array(a)) = v else { return Vec::new() };
+    let Some(serde_json::Value::Array(a)) = v else {
+        return Vec::new();
+    };
     a.iter()
         .filter_map(|x| match x {
             serde_json::Value::String(s) => Some(s.clone()),
             serde_json::Value::Number(n) => Some(n.to_string()),
-            serde_json::Value::Object(o) => o.get("name").and_then(|n| n.as_str()).map(str::to_string),
+            serde_json::Value::Object(o) => {
+                o.get("name").and_then(|n| n.as_str()).map(str::to_string)
+            }
             _ => None,
         })
         .collect()
@@ -147,9 +155,15 @@ pub fn parse_case(line: &str, line_no: usize) -> Result<Option<LabelledCase>, Ca
     if line.trim().is_empty() {
         return Ok(None);
     }
-    let bad = |m: String| CasesError::BadInput { line: line_no, message: m };
+    let bad = |m: String| CasesError::BadInput {
+        line: line_no,
+        message: m,
+    };
     let v: serde_json::Value = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
-    let fact = v.get("fact").and_then(|f| f.as_str()).ok_or_else(|| bad("no `fact` string".into()))?;
+    let fact = v
+        .get("fact")
+        .and_then(|f| f.as_str())
+        .ok_or_else(|| bad("no `fact` string".into()))?;
     let id = match v.get("id") {
         Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
         Some(serde_json::Value::Number(n)) => n.to_string(),
@@ -158,11 +172,24 @@ pub fn parse_case(line: &str, line_no: usize) -> Result<Option<LabelledCase>, Ca
     let (charges, articles, term) = if let Some(meta) = v.get("meta") {
         let t = meta.get("term_of_imprisonment");
         let term = t.map(|t| CaseTerm {
-            months: t.get("imprisonment").and_then(|x| x.as_f64()).unwrap_or(0.0),
-            life: t.get("life_imprisonment").and_then(|x| x.as_bool()).unwrap_or(false),
-            death: t.get("death_penalty").and_then(|x| x.as_bool()).unwrap_or(false),
+            months: t
+                .get("imprisonment")
+                .and_then(|x| x.as_f64())
+                .unwrap_or(0.0),
+            life: t
+                .get("life_imprisonment")
+                .and_then(|x| x.as_bool())
+                .unwrap_or(false),
+            death: t
+                .get("death_penalty")
+                .and_then(|x| x.as_bool())
+                .unwrap_or(false),
         });
-        (value_strings(meta.get("accusation")), value_strings(meta.get("relevant_articles")), term)
+        (
+            value_strings(meta.get("accusation")),
+            value_strings(meta.get("relevant_articles")),
+            term,
+        )
     } else {
         let term = v.get("term").and_then(|t| {
             let kind = t.get("kind").and_then(|k| k.as_str()).unwrap_or("");
@@ -172,14 +199,26 @@ pub fn parse_case(line: &str, line_no: usize) -> Result<Option<LabelledCase>, Ca
                 death: kind == "death",
             })
         });
-        (value_strings(v.get("charges")), value_strings(v.get("articles")), term)
+        (
+            value_strings(v.get("charges")),
+            value_strings(v.get("articles")),
+            term,
+        )
     };
     if charges.is_empty() {
-        return Err(bad("no charge labels (`meta.accusation` or `charges`)".into()));
+        return Err(bad(
+            "no charge labels (`meta.accusation` or `charges`)".into()
+        ));
     }
     let mut articles = articles;
     articles.dedup();
-    Ok(Some(LabelledCase { id, fact: fact.to_string(), charges, articles, term }))
+    Ok(Some(LabelledCase {
+        id,
+        fact: fact.to_string(),
+        charges,
+        articles,
+        term,
+    }))
 }
 
 /// The persistent similar-case index.
@@ -194,7 +233,9 @@ pub struct CaseIndex {
 }
 
 fn get_u64(t: &sled::Tree, k: &[u8]) -> Result<u64, CasesError> {
-    Ok(t.get(k)?.and_then(|v| v.as_ref().try_into().ok().map(u64::from_be_bytes)).unwrap_or(0))
+    Ok(t.get(k)?
+        .and_then(|v| v.as_ref().try_into().ok().map(u64::from_be_bytes))
+        .unwrap_or(0))
 }
 
 impl CaseIndex {
@@ -274,7 +315,10 @@ impl CaseIndex {
                 fact_hash: fact_hash(&c.fact),
                 excerpt: c.fact.chars().take(80).collect(),
             };
-            let json = serde_json::to_vec(&rec).map_err(|e| CasesError::Corrupt { id, message: e.to_string() })?;
+            let json = serde_json::to_vec(&rec).map_err(|e| CasesError::Corrupt {
+                id,
+                message: e.to_string(),
+            })?;
             docs.insert(&id.to_be_bytes(), json);
             hashes.insert(&rec.fact_hash.to_be_bytes(), &id.to_be_bytes());
         }
@@ -285,7 +329,10 @@ impl CaseIndex {
             key.push(0);
             key.extend_from_slice(&chunk.to_be_bytes());
             let n = (p.len() / 8) as u64;
-            df.insert(t.as_bytes(), &(get_u64(&self.df, t.as_bytes())? + n).to_be_bytes());
+            df.insert(
+                t.as_bytes(),
+                &(get_u64(&self.df, t.as_bytes())? + n).to_be_bytes(),
+            );
             post.insert(key, p);
         }
         self.docs.apply_batch(docs)?;
@@ -293,10 +340,13 @@ impl CaseIndex {
         self.df.apply_batch(df)?;
         self.hashes.apply_batch(hashes)?;
         let total0 = get_u64(&self.meta, b"total_len")?;
-        self.meta.insert(b"total_len", &(total0 + total).to_be_bytes())?;
-        self.meta.insert(b"next_chunk", &(chunk + 1).to_be_bytes())?;
+        self.meta
+            .insert(b"total_len", &(total0 + total).to_be_bytes())?;
+        self.meta
+            .insert(b"next_chunk", &(chunk + 1).to_be_bytes())?;
         // Written last: a batch interrupted before this line is invisible to searches.
-        self.meta.insert(b"n_docs", &(n0 + cases.len() as u64).to_be_bytes())?;
+        self.meta
+            .insert(b"n_docs", &(n0 + cases.len() as u64).to_be_bytes())?;
         Ok(cases.len())
     }
 
@@ -312,12 +362,20 @@ impl CaseIndex {
             None => Ok(None),
             Some(v) => serde_json::from_slice(&v)
                 .map(Some)
-                .map_err(|e| CasesError::Corrupt { id, message: e.to_string() }),
+                .map_err(|e| CasesError::Corrupt {
+                    id,
+                    message: e.to_string(),
+                }),
         }
     }
 
     /// The `k` cases most similar to `fact` by BM25 over jieba terms.
-    pub fn search(&self, fact: &str, k: usize, opts: &SearchOpts) -> Result<Vec<SimilarCase>, CasesError> {
+    pub fn search(
+        &self,
+        fact: &str,
+        k: usize,
+        opts: &SearchOpts,
+    ) -> Result<Vec<SimilarCase>, CasesError> {
         let n = get_u64(&self.meta, b"n_docs")?;
         if n == 0 || k == 0 {
             return Ok(Vec::new());
@@ -361,8 +419,12 @@ impl CaseIndex {
         let own = fact_hash(fact);
         let mut out = Vec::with_capacity(k);
         for (doc, score) in hits {
-            let Some(record) = self.record(doc)? else { continue };
-            if (opts.exclude_same_fact && record.fact_hash == own) || opts.exclude_ids.contains(&record.id) {
+            let Some(record) = self.record(doc)? else {
+                continue;
+            };
+            if (opts.exclude_same_fact && record.fact_hash == own)
+                || opts.exclude_ids.contains(&record.id)
+            {
                 continue;
             }
             out.push(SimilarCase { score, record });
@@ -384,7 +446,11 @@ mod tests {
             fact: fact.into(),
             charges: vec![charge.into()],
             articles: vec![],
-            term: Some(CaseTerm { months: 6.0, life: false, death: false }),
+            term: Some(CaseTerm {
+                months: 6.0,
+                life: false,
+                death: false,
+            }),
         }
     }
 
@@ -392,21 +458,39 @@ mod tests {
     fn finds_the_similar_case_and_never_itself() {
         let idx = CaseIndex::temporary().unwrap();
         idx.add(&[
-            case("a", "被告人醉酒驾驶机动车在道路上行驶，血液酒精含量为150mg/100ml。", "危险驾驶"),
+            case(
+                "a",
+                "被告人醉酒驾驶机动车在道路上行驶，血液酒精含量为150mg/100ml。",
+                "危险驾驶",
+            ),
             case("b", "被告人趁无人之机窃取手机一部，价值2000元。", "盗窃"),
         ])
         .unwrap();
         // A second batch: incremental add.
-        idx.add(&[case("c", "被告人持刀抢劫被害人现金500元。", "抢劫")]).unwrap();
+        idx.add(&[case("c", "被告人持刀抢劫被害人现金500元。", "抢劫")])
+            .unwrap();
         assert_eq!(idx.len().unwrap(), 3);
         // The same case again is not indexed twice.
-        assert_eq!(idx.add(&[case("c2", "被告人持刀抢劫被害人现金500元。", "抢劫")]).unwrap(), 0);
+        assert_eq!(
+            idx.add(&[case("c2", "被告人持刀抢劫被害人现金500元。", "抢劫")])
+                .unwrap(),
+            0
+        );
         assert_eq!(idx.len().unwrap(), 3);
         let q = "被告人醉酒后驾驶机动车，经检验血液酒精含量为120mg/100ml。";
         let hits = idx.search(q, 2, &SearchOpts::default()).unwrap();
         assert_eq!(hits[0].record.id, "a");
         let own = "被告人趁无人之机窃取手机一部，价值2000元。";
-        let hits = idx.search(own, 3, &SearchOpts { exclude_same_fact: true, ..Default::default() }).unwrap();
+        let hits = idx
+            .search(
+                own,
+                3,
+                &SearchOpts {
+                    exclude_same_fact: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
         assert!(hits.iter().all(|h| h.record.id != "b"), "{hits:?}");
         let hits = idx.search(own, 3, &SearchOpts::default()).unwrap();
         assert_eq!(hits[0].record.id, "b");
@@ -417,7 +501,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let idx = CaseIndex::open(dir.path()).unwrap();
-            idx.add(&[case("a", "被告人窃取电动车一辆。", "盗窃")]).unwrap();
+            idx.add(&[case("a", "被告人窃取电动车一辆。", "盗窃")])
+                .unwrap();
             idx.flush().unwrap();
         }
         let idx = CaseIndex::open(dir.path()).unwrap();
@@ -440,16 +525,26 @@ mod tests {
         assert_eq!(c.charges, vec!["盗窃罪"]);
         assert_eq!(c.id, "x");
         assert!(parse_case("   ", 3).unwrap().is_none());
-        assert!(matches!(parse_case("{", 4), Err(CasesError::BadInput { line: 4, .. })));
+        assert!(matches!(
+            parse_case("{", 4),
+            Err(CasesError::BadInput { line: 4, .. })
+        ));
         assert!(parse_case(r#"{"fact":"x"}"#, 5).is_err());
     }
 
     #[test]
     fn empty_index_and_empty_query_return_nothing() {
         let idx = CaseIndex::temporary().unwrap();
-        assert!(idx.search("盗窃", 3, &SearchOpts::default()).unwrap().is_empty());
-        idx.add(&[case("a", "被告人窃取电动车一辆。", "盗窃")]).unwrap();
-        assert!(idx.search("", 3, &SearchOpts::default()).unwrap().is_empty());
+        assert!(idx
+            .search("盗窃", 3, &SearchOpts::default())
+            .unwrap()
+            .is_empty());
+        idx.add(&[case("a", "被告人窃取电动车一辆。", "盗窃")])
+            .unwrap();
+        assert!(idx
+            .search("", 3, &SearchOpts::default())
+            .unwrap()
+            .is_empty());
         assert_eq!(fact_hash("a b"), fact_hash("ab"));
     }
 }

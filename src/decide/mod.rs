@@ -92,7 +92,12 @@ impl Default for DecideConfig {
 }
 
 /// Decides the charges of a case from its extraction and retrieval candidates.
-pub fn decide(kb: &KnowledgeBase, fact: &str, ex: &Extraction, candidates: &[Candidate]) -> Decision {
+pub fn decide(
+    kb: &KnowledgeBase,
+    fact: &str,
+    ex: &Extraction,
+    candidates: &[Candidate],
+) -> Decision {
     decide_with(kb, fact, ex, candidates, &DecideConfig::default())
 }
 
@@ -106,9 +111,15 @@ pub fn article_in_cite(cite: &str) -> Option<String> {
     }
     let after = &rest[digits.len()..];
     let after = after.strip_prefix('条')?;
-    let sub = after.strip_prefix('之').and_then(|s| s.chars().next()).and_then(|c| {
-        "一二三四五六七八九".chars().position(|x| x == c).map(|p| p + 1)
-    });
+    let sub = after
+        .strip_prefix('之')
+        .and_then(|s| s.chars().next())
+        .and_then(|c| {
+            "一二三四五六七八九"
+                .chars()
+                .position(|x| x == c)
+                .map(|p| p + 1)
+        });
     Some(match sub {
         Some(k) => format!("{digits}-{k}"),
         None => digits,
@@ -141,7 +152,10 @@ fn cite_article(kb: &KnowledgeBase, number: &str, date: Option<Date>) -> String 
 /// share the general one's stem, so only one of them can apply to the same act.
 fn special_general(a: &str, b: &str) -> bool {
     let (a, b) = (norm_charge(a), norm_charge(b));
-    a != b && a.chars().count() >= 2 && b.chars().count() >= 2 && (a.ends_with(&b) || b.ends_with(&a))
+    a != b
+        && a.chars().count() >= 2
+        && b.chars().count() >= 2
+        && (a.ends_with(&b) || b.ends_with(&a))
 }
 
 /// Character offsets where the numbered counts of a fact begin (`一、…二、…`, `（一）…（二）…`), when it
@@ -195,7 +209,10 @@ pub fn decide_with(
     let mut cands: Vec<Candidate> = candidates.to_vec();
     cands.sort_by(|a, b| b.score.total_cmp(&a.score));
     if cands.is_empty() {
-        d.trace.push(TraceStep::new("decide", "no candidate charge was retrieved; no charge decided"));
+        d.trace.push(TraceStep::new(
+            "decide",
+            "no candidate charge was retrieved; no charge decided",
+        ));
         d.warnings.push("no applicable charge found".into());
         return d;
     }
@@ -211,25 +228,37 @@ pub fn decide_with(
         let mut converted = false;
         for conv in &ch.converts {
             let mut used = Vec::new();
-            if !ex.facts.eval(&conv.when, kb, &mut used) || !kb.charges.iter().any(|c| c.name == conv.to) {
+            if !ex.facts.eval(&conv.when, kb, &mut used)
+                || !kb.charges.iter().any(|c| c.name == conv.to)
+            {
                 continue;
             }
             let from = cands[i].charge.clone();
             d.trace.push(
-                TraceStep::new("decide", format!("{from} converts to {}: the conversion's condition holds", conv.to))
-                    .cite(conv.source.cite.clone()),
+                TraceStep::new(
+                    "decide",
+                    format!(
+                        "{from} converts to {}: the conversion's condition holds",
+                        conv.to
+                    ),
+                )
+                .cite(conv.source.cite.clone()),
             );
-            if let Some(a) = article_in_cite(&conv.source.cite).filter(|a| kb.articles.contains_key(a)) {
+            if let Some(a) =
+                article_in_cite(&conv.source.cite).filter(|a| kb.articles.contains_key(a))
+            {
                 extra_articles.push((conv.to.clone(), a));
             }
             let c = cands.remove(i);
             if let Some(t) = cands.iter_mut().find(|x| x.charge == conv.to) {
                 t.score = t.score.max(c.score) + 0.1;
-                t.reasons.push(format!("converted from {from} ({})", conv.source.cite));
+                t.reasons
+                    .push(format!("converted from {from} ({})", conv.source.cite));
             } else {
                 let target = kb.charges.iter().find(|x| x.name == conv.to);
                 let mut t = c;
-                t.reasons.push(format!("converted from {from} ({})", conv.source.cite));
+                t.reasons
+                    .push(format!("converted from {from} ({})", conv.source.cite));
                 t.charge = conv.to.clone();
                 t.articles = target.map(|x| x.articles.clone()).unwrap_or_default();
                 cands.insert(i, t);
@@ -248,11 +277,17 @@ pub fn decide_with(
     //     发生性关系 and would otherwise win 强奸 facts).
     //     Only a clear signal counts (a cue weight of at least 1), and only a candidate
     //     within reach of the leader's score.
-    let direct = |c: &Candidate| c.signals.cue >= 1.0 || c.signals.mention > 0.0 || c.signals.precedent > 0.0;
-    let weak = |c: &Candidate| c.signals.cue <= 0.0 && c.signals.mention <= 0.0 && c.signals.precedent <= 0.0;
+    let direct = |c: &Candidate| {
+        c.signals.cue >= 1.0 || c.signals.mention > 0.0 || c.signals.precedent > 0.0
+    };
+    let weak = |c: &Candidate| {
+        c.signals.cue <= 0.0 && c.signals.mention <= 0.0 && c.signals.precedent <= 0.0
+    };
     if weak(&cands[0]) {
         let lead = cands[0].score;
-        if let Some(j) = (1..cands.len().min(6)).find(|&j| direct(&cands[j]) && cands[j].score >= 0.6 * lead) {
+        if let Some(j) =
+            (1..cands.len().min(6)).find(|&j| direct(&cands[j]) && cands[j].score >= 0.6 * lead)
+        {
             let c = cands.remove(j);
             d.trace.push(TraceStep::new(
                 "decide",
@@ -295,12 +330,19 @@ pub fn decide_with(
         if chosen.len() >= cfg.max_charges {
             break;
         }
-        let floor = if counts.is_empty() { cfg.secondary_ratio } else { cfg.secondary_ratio.min(cfg.section_ratio) };
+        let floor = if counts.is_empty() {
+            cfg.secondary_ratio
+        } else {
+            cfg.secondary_ratio.min(cfg.section_ratio)
+        };
         if c.score < floor * top.score || c.score <= 0.0 {
             continue;
         }
         let strong = c.score >= cfg.secondary_ratio * top.score;
-        if let Some(g) = chosen.iter().find(|x| special_general(&x.charge, &c.charge)) {
+        if let Some(g) = chosen
+            .iter()
+            .find(|x| special_general(&x.charge, &c.charge))
+        {
             if !(c.signals.mention > 0.0 && g.signals.mention > 0.0) {
                 d.trace.push(TraceStep::new(
                     "decide",
@@ -321,7 +363,8 @@ pub fn decide_with(
             && c.signals.anti < c.signals.cue
             && c.score >= cfg.section_ratio * top.score
             && {
-                let taken: BTreeSet<usize> = spans.iter().map(|s| section_of(&counts, s.0)).collect();
+                let taken: BTreeSet<usize> =
+                    spans.iter().map(|s| section_of(&counts, s.0)).collect();
                 c.signals.cue_spans.iter().any(|s| {
                     let k = section_of(&counts, s.0);
                     k > 0 && !taken.contains(&k)
@@ -341,14 +384,24 @@ pub fn decide_with(
         } else {
             "its cues match a count of the fact (一、二、…) where no other decided charge's do"
         };
-        d.trace.push(TraceStep::new("decide", format!("{} is a further offence (数罪): {why}", c.charge)).value(c.score));
+        d.trace.push(
+            TraceStep::new(
+                "decide",
+                format!("{} is a further offence (数罪): {why}", c.charge),
+            )
+            .value(c.score),
+        );
         spans.extend(c.signals.cue_spans.iter().copied());
         chosen.push(c);
     }
 
     // 4. Confidence, articles and reasons.
     for (k, c) in chosen.iter().enumerate() {
-        let runner = cands.iter().filter(|x| x.charge != c.charge).map(|x| x.score).fold(0.0, f64::max);
+        let runner = cands
+            .iter()
+            .filter(|x| x.charge != c.charge)
+            .map(|x| x.score)
+            .fold(0.0, f64::max);
         let conf = (c.score.max(0.0) / (c.score.max(0.0) + runner.max(0.0) + 0.5)).clamp(0.0, 1.0);
         let articles = kb
             .charges
@@ -367,7 +420,11 @@ pub fn decide_with(
                 "{} {}（{}）: {}",
                 if k == 0 { "decided" } else { "also decided" },
                 c.charge,
-                articles.iter().map(|a| format!("第{a}条")).collect::<Vec<_>>().join("、"),
+                articles
+                    .iter()
+                    .map(|a| format!("第{a}条"))
+                    .collect::<Vec<_>>()
+                    .join("、"),
                 reasons.join("; ")
             ),
         )
@@ -377,9 +434,14 @@ pub fn decide_with(
         }
         d.trace.push(step);
         if conf < cfg.warn_below {
-            d.warnings.push(format!("low confidence in {} ({conf:.2})", c.charge));
+            d.warnings
+                .push(format!("low confidence in {} ({conf:.2})", c.charge));
         }
-        d.charges.push(DecidedCharge { name: c.charge.clone(), articles, score: conf });
+        d.charges.push(DecidedCharge {
+            name: c.charge.clone(),
+            articles,
+            score: conf,
+        });
     }
     for (to, a) in &extra_articles {
         if d.charges.iter().any(|c| &c.name == to) {
@@ -387,12 +449,22 @@ pub fn decide_with(
         }
     }
     // The strongest rejected alternative, so a reader sees what was weighed.
-    if let Some(alt) = cands.iter().find(|x| !chosen.iter().any(|c| c.charge == x.charge)) {
-        let anti = if alt.signals.anti > 0.0 { "; counter-cues matched" } else { "" };
+    if let Some(alt) = cands
+        .iter()
+        .find(|x| !chosen.iter().any(|c| c.charge == x.charge))
+    {
+        let anti = if alt.signals.anti > 0.0 {
+            "; counter-cues matched"
+        } else {
+            ""
+        };
         d.trace.push(
             TraceStep::new(
                 "decide",
-                format!("{} considered and not decided (score {:.2} vs {:.2}{anti})", alt.charge, alt.score, top.score),
+                format!(
+                    "{} considered and not decided (score {:.2} vs {:.2}{anti})",
+                    alt.charge, alt.score, top.score
+                ),
             )
             .value(alt.score),
         );
@@ -414,15 +486,21 @@ pub fn decide_with(
             push_unique(&mut d.general_articles, a);
         }
         d.trace.push(
-            TraceStep::new("decide", format!("circumstance {} holds: article {a} applies", circ.name))
-                .cite(cite_article(kb, a, date)),
+            TraceStep::new(
+                "decide",
+                format!("circumstance {} holds: article {a} applies", circ.name),
+            )
+            .cite(cite_article(kb, a, date)),
         );
     }
     if d.charges.len() > 1 && kb.articles.contains_key("69") {
         push_unique(&mut d.general_articles, "69");
         d.trace.push(
-            TraceStep::new("decide", format!("{} offences: punished together (数罪并罚)", d.charges.len()))
-                .cite(cite_article(kb, "69", date)),
+            TraceStep::new(
+                "decide",
+                format!("{} offences: punished together (数罪并罚)", d.charges.len()),
+            )
+            .cite(cite_article(kb, "69", date)),
         );
     }
     d
@@ -456,8 +534,15 @@ mod tests {
         assert_eq!(d.charges.len(), 1);
         assert_eq!(d.charges[0].name, "盗窃罪");
         assert_eq!(d.articles, vec!["264".to_string()]);
-        let step = d.trace.iter().find(|t| t.message.starts_with("decided")).unwrap();
-        assert!(step.cite.as_deref().unwrap().contains("盗窃公私财物"), "{step:?}");
+        let step = d
+            .trace
+            .iter()
+            .find(|t| t.message.starts_with("decided"))
+            .unwrap();
+        assert!(
+            step.cite.as_deref().unwrap().contains("盗窃公私财物"),
+            "{step:?}"
+        );
         assert!(d.charges[0].score > 0.0 && d.charges[0].score <= 1.0);
     }
 
@@ -470,7 +555,11 @@ mod tests {
         ex.facts.set_bool("violence_to_resist", true);
         let d = decide(&kb, fact, &ex, &r.retrieve(fact, &ex, 10));
         assert_eq!(d.charges[0].name, "抢劫罪");
-        assert!(d.articles.contains(&"263".to_string()) && d.articles.contains(&"269".to_string()), "{:?}", d.articles);
+        assert!(
+            d.articles.contains(&"263".to_string()) && d.articles.contains(&"269".to_string()),
+            "{:?}",
+            d.articles
+        );
         assert!(d.trace.iter().any(|t| t.message.contains("converts")));
     }
 
@@ -478,12 +567,34 @@ mod tests {
     fn a_further_charge_needs_evidence_of_its_own() {
         let kb = tiny_kb();
         let ex = Extraction::default();
-        let s1 = Signals { cue: 2.0, cue_spans: vec![(0, 2)], ..Default::default() };
-        let s2 = Signals { cue: 4.0, cue_spans: vec![(1, 3)], ..Default::default() };
-        let d = decide(&kb, "", &ex, &[cand("盗窃罪", 2.0, s1.clone()), cand("抢夺罪", 1.8, s2)]);
+        let s1 = Signals {
+            cue: 2.0,
+            cue_spans: vec![(0, 2)],
+            ..Default::default()
+        };
+        let s2 = Signals {
+            cue: 4.0,
+            cue_spans: vec![(1, 3)],
+            ..Default::default()
+        };
+        let d = decide(
+            &kb,
+            "",
+            &ex,
+            &[cand("盗窃罪", 2.0, s1.clone()), cand("抢夺罪", 1.8, s2)],
+        );
         assert_eq!(d.charges.len(), 1, "overlapping cue spans are one act");
-        let s3 = Signals { cue: 4.0, cue_spans: vec![(10, 12)], ..Default::default() };
-        let d = decide(&kb, "", &ex, &[cand("盗窃罪", 2.0, s1), cand("抢夺罪", 1.8, s3)]);
+        let s3 = Signals {
+            cue: 4.0,
+            cue_spans: vec![(10, 12)],
+            ..Default::default()
+        };
+        let d = decide(
+            &kb,
+            "",
+            &ex,
+            &[cand("盗窃罪", 2.0, s1), cand("抢夺罪", 1.8, s3)],
+        );
         assert_eq!(d.charges.len(), 2, "separate acts are 数罪");
     }
 
@@ -503,16 +614,51 @@ mod tests {
         let ex = Extraction::default();
         let f = "经审理查明：一、被告人窃取手机。二、被告人夺走挎包。";
         let st = sections(f);
-        let s1 = Signals { cue: 2.0, cue_spans: vec![(st[0] + 3, st[0] + 5)], ..Default::default() };
-        let s2 = Signals { cue: 2.0, cue_spans: vec![(st[1] + 3, st[1] + 5)], ..Default::default() };
-        let d = decide(&kb, f, &ex, &[cand("盗窃罪", 2.0, s1.clone()), cand("抢夺罪", 0.9, s2.clone())]);
-        assert_eq!(d.charges.len(), 2, "a separate count is 数罪: {:?}", d.trace);
+        let s1 = Signals {
+            cue: 2.0,
+            cue_spans: vec![(st[0] + 3, st[0] + 5)],
+            ..Default::default()
+        };
+        let s2 = Signals {
+            cue: 2.0,
+            cue_spans: vec![(st[1] + 3, st[1] + 5)],
+            ..Default::default()
+        };
+        let d = decide(
+            &kb,
+            f,
+            &ex,
+            &[
+                cand("盗窃罪", 2.0, s1.clone()),
+                cand("抢夺罪", 0.9, s2.clone()),
+            ],
+        );
+        assert_eq!(
+            d.charges.len(),
+            2,
+            "a separate count is 数罪: {:?}",
+            d.trace
+        );
         // The same candidate in a fact without counts needs the stronger evidence of separate acts.
-        let d = decide(&kb, "被告人窃取手机，后夺走挎包。", &ex, &[cand("盗窃罪", 2.0, s1.clone()), cand("抢夺罪", 0.9, s2)]);
+        let d = decide(
+            &kb,
+            "被告人窃取手机，后夺走挎包。",
+            &ex,
+            &[cand("盗窃罪", 2.0, s1.clone()), cand("抢夺罪", 0.9, s2)],
+        );
         assert_eq!(d.charges.len(), 1);
         // Cues in the leading charge's own count are the same offence.
-        let s3 = Signals { cue: 2.0, cue_spans: vec![(st[0] + 6, st[0] + 8)], ..Default::default() };
-        let d = decide(&kb, f, &ex, &[cand("盗窃罪", 2.0, s1), cand("抢夺罪", 0.9, s3)]);
+        let s3 = Signals {
+            cue: 2.0,
+            cue_spans: vec![(st[0] + 6, st[0] + 8)],
+            ..Default::default()
+        };
+        let d = decide(
+            &kb,
+            f,
+            &ex,
+            &[cand("盗窃罪", 2.0, s1), cand("抢夺罪", 0.9, s3)],
+        );
         assert_eq!(d.charges.len(), 1);
     }
 
@@ -520,8 +666,16 @@ mod tests {
     fn special_and_general_forms_are_not_both_decided() {
         let kb = KnowledgeBase::default();
         let ex = Extraction::default();
-        let s = Signals { precedent: 0.5, ..Default::default() };
-        let d = decide(&kb, "", &ex, &[cand("合同诈骗罪", 2.0, s.clone()), cand("诈骗罪", 1.9, s)]);
+        let s = Signals {
+            precedent: 0.5,
+            ..Default::default()
+        };
+        let d = decide(
+            &kb,
+            "",
+            &ex,
+            &[cand("合同诈骗罪", 2.0, s.clone()), cand("诈骗罪", 1.9, s)],
+        );
         assert_eq!(d.charges.len(), 1);
         assert!(special_general("合同诈骗罪", "诈骗罪") && !special_general("抢劫罪", "抢夺罪"));
     }
@@ -530,15 +684,40 @@ mod tests {
     fn the_special_form_displaces_the_general_when_its_own_facts_are_described() {
         let kb = KnowledgeBase::default();
         let ex = Extraction::default();
-        let general = Signals { cue: 5.0, ..Default::default() };
-        let special = Signals { cue: 3.0, ..Default::default() };
-        let d = decide(&kb, "", &ex, &[cand("诈骗罪", 2.0, general.clone()), cand("合同诈骗罪", 1.5, special)]);
+        let general = Signals {
+            cue: 5.0,
+            ..Default::default()
+        };
+        let special = Signals {
+            cue: 3.0,
+            ..Default::default()
+        };
+        let d = decide(
+            &kb,
+            "",
+            &ex,
+            &[
+                cand("诈骗罪", 2.0, general.clone()),
+                cand("合同诈骗罪", 1.5, special),
+            ],
+        );
         assert_eq!(d.charges.len(), 1);
         assert_eq!(d.charges[0].name, "合同诈骗罪");
-        assert!(d.trace.iter().any(|t| t.message.contains("特别法优于普通法")));
+        assert!(d
+            .trace
+            .iter()
+            .any(|t| t.message.contains("特别法优于普通法")));
         // Without distinguishing cues of its own the special form does not displace the general one.
-        let weak = Signals { precedent: 0.3, ..Default::default() };
-        let d = decide(&kb, "", &ex, &[cand("诈骗罪", 2.0, general), cand("合同诈骗罪", 1.5, weak)]);
+        let weak = Signals {
+            precedent: 0.3,
+            ..Default::default()
+        };
+        let d = decide(
+            &kb,
+            "",
+            &ex,
+            &[cand("诈骗罪", 2.0, general), cand("合同诈骗罪", 1.5, weak)],
+        );
         assert_eq!(d.charges[0].name, "诈骗罪");
     }
 
@@ -546,20 +725,47 @@ mod tests {
     fn the_prosecution_naming_the_general_form_does_not_bind_the_court() {
         let kb = KnowledgeBase::default();
         let ex = Extraction::default();
-        let named = Signals { cue: 5.0, mention: 1.0, ..Default::default() };
-        let special = Signals { cue: 3.0, ..Default::default() };
+        let named = Signals {
+            cue: 5.0,
+            mention: 1.0,
+            ..Default::default()
+        };
+        let special = Signals {
+            cue: 3.0,
+            ..Default::default()
+        };
         // 4.5 = 1.5 from the text + 3.0 for being named; the special form's 1.5 beats 0.6 × 1.5.
-        let d = decide(&kb, "", &ex, &[cand("诈骗罪", 4.5, named.clone()), cand("合同诈骗罪", 1.5, special)]);
+        let d = decide(
+            &kb,
+            "",
+            &ex,
+            &[
+                cand("诈骗罪", 4.5, named.clone()),
+                cand("合同诈骗罪", 1.5, special),
+            ],
+        );
         assert_eq!(d.charges[0].name, "合同诈骗罪", "{:?}", d.trace);
-        let faint = Signals { cue: 3.0, ..Default::default() };
-        let d = decide(&kb, "", &ex, &[cand("诈骗罪", 4.5, named), cand("合同诈骗罪", 0.5, faint)]);
+        let faint = Signals {
+            cue: 3.0,
+            ..Default::default()
+        };
+        let d = decide(
+            &kb,
+            "",
+            &ex,
+            &[cand("诈骗罪", 4.5, named), cand("合同诈骗罪", 0.5, faint)],
+        );
         assert_eq!(d.charges[0].name, "诈骗罪");
     }
 
     #[test]
     fn circumstances_give_general_and_special_articles() {
         let mut kb = tiny_kb();
-        for (n, part) in [("67", Part::General), ("356", Part::Special), ("69", Part::General)] {
+        for (n, part) in [
+            ("67", Part::General),
+            ("356", Part::Special),
+            ("69", Part::General),
+        ] {
             kb.articles.insert(
                 n.into(),
                 Article {
@@ -575,7 +781,10 @@ mod tests {
                 },
             );
         }
-        for (name, flag, art) in [("自首", "surrender", "67"), ("毒品再犯", "drug_recidivist", "356")] {
+        for (name, flag, art) in [
+            ("自首", "surrender", "67"),
+            ("毒品再犯", "drug_recidivist", "356"),
+        ] {
             kb.circumstances.push(Circumstance {
                 name: name.into(),
                 when: Cond::Flag(flag.into()),
@@ -593,8 +802,16 @@ mod tests {
         let mut ex = Extraction::default();
         ex.facts.set_bool("surrender", true);
         ex.facts.set_bool("drug_recidivist", true);
-        let s1 = Signals { mention: 1.0, ..Default::default() };
-        let d = decide(&kb, "", &ex, &[cand("盗窃罪", 3.0, s1.clone()), cand("抢夺罪", 3.0, s1)]);
+        let s1 = Signals {
+            mention: 1.0,
+            ..Default::default()
+        };
+        let d = decide(
+            &kb,
+            "",
+            &ex,
+            &[cand("盗窃罪", 3.0, s1.clone()), cand("抢夺罪", 3.0, s1)],
+        );
         assert_eq!(d.general_articles, vec!["67".to_string(), "69".to_string()]);
         assert!(d.articles.contains(&"356".to_string()));
     }
@@ -609,7 +826,10 @@ mod tests {
     #[test]
     fn article_numbers_are_read_from_citations() {
         assert_eq!(article_in_cite("刑法第269条").as_deref(), Some("269"));
-        assert_eq!(article_in_cite("刑法第133条之一第1款").as_deref(), Some("133-1"));
+        assert_eq!(
+            article_in_cite("刑法第133条之一第1款").as_deref(),
+            Some("133-1")
+        );
         assert_eq!(article_in_cite("量刑指导意见"), None);
     }
 }

@@ -98,7 +98,14 @@ pub struct Weights {
 
 impl Default for Weights {
     fn default() -> Self {
-        Weights { mention: 3.0, cue: 1.5, anti: 2.0, bm25: 0.8, element: 0.6, precedent: 2.5 }
+        Weights {
+            mention: 3.0,
+            cue: 1.5,
+            anti: 2.0,
+            bm25: 0.8,
+            element: 0.6,
+            precedent: 2.5,
+        }
     }
 }
 
@@ -259,19 +266,35 @@ impl Retriever {
         for (i, c) in kb.charges.iter().enumerate() {
             for (anti, list) in [(false, &c.cues), (true, &c.anti)] {
                 for cue in list {
-                    let regex = Regex::new(&cue.pattern).map_err(|e| RetrieveError::BadPattern {
-                        charge: c.name.clone(),
-                        pattern: cue.pattern.clone(),
-                        message: e.to_string(),
-                    })?;
+                    let regex =
+                        Regex::new(&cue.pattern).map_err(|e| RetrieveError::BadPattern {
+                            charge: c.name.clone(),
+                            pattern: cue.pattern.clone(),
+                            message: e.to_string(),
+                        })?;
                     // Cues derived mechanically from the article text are weaker evidence than curated ones.
-                    let weight = if c.curated { cue.weight } else { cue.weight * DERIVED_CUE_FACTOR };
+                    let weight = if c.curated {
+                        cue.weight
+                    } else {
+                        cue.weight * DERIVED_CUE_FACTOR
+                    };
                     let atoms = prefilter::required_atom_sets(&cue.pattern)
                         .iter()
-                        .filter_map(|set| set.iter().map(|a| atom_index.add(a)).collect::<Option<Vec<u32>>>())
+                        .filter_map(|set| {
+                            set.iter()
+                                .map(|a| atom_index.add(a))
+                                .collect::<Option<Vec<u32>>>()
+                        })
                         .collect();
                     let max_chars = prefilter::max_match_chars(&cue.pattern);
-                    cues.push(CueRef { charge: i, weight, anti, regex, atoms, max_chars });
+                    cues.push(CueRef {
+                        charge: i,
+                        weight,
+                        anti,
+                        regex,
+                        atoms,
+                        max_chars,
+                    });
                 }
             }
             names.entry(norm_charge(&c.name)).or_default().push(i);
@@ -320,7 +343,11 @@ impl Retriever {
         let mut spellings: BTreeSet<String> = BTreeSet::new();
         for c in &kb.charges {
             for n in std::iter::once(&c.name).chain(c.aliases.iter()) {
-                let raw: String = n.trim().chars().filter(|c| !matches!(c, '[' | ']' | '［' | '］')).collect();
+                let raw: String = n
+                    .trim()
+                    .chars()
+                    .filter(|c| !matches!(c, '[' | ']' | '［' | '］'))
+                    .collect();
                 let raw = raw.strip_suffix('罪').map(str::to_string).unwrap_or(raw);
                 let owners = names.get(&norm_charge(&raw)).cloned().unwrap_or_default();
                 for v in selective_variants(&raw) {
@@ -335,13 +362,18 @@ impl Retriever {
                 }
             }
         }
-        let mut variants: Vec<String> = spellings.into_iter().filter(|v| v.chars().count() >= 2).collect();
+        let mut variants: Vec<String> = spellings
+            .into_iter()
+            .filter(|v| v.chars().count() >= 2)
+            .collect();
         // Longest first: the alternation takes the first alternative that matches at a position.
         variants.sort_by_key(|v| std::cmp::Reverse(v.chars().count()));
         let mention = NameIndex::new(variants);
         let n = charges.len().max(1) as f64;
-        let element_weight: HashMap<String, f64> =
-            refs.into_iter().map(|(e, k)| (e, (n / k as f64).ln() / n.ln().max(1.0))).collect();
+        let element_weight: HashMap<String, f64> = refs
+            .into_iter()
+            .map(|(e, k)| (e, (n / k as f64).ln() / n.ln().max(1.0)))
+            .collect();
         Ok(Retriever {
             charges,
             cues,
@@ -373,13 +405,19 @@ impl Retriever {
     /// The charge a label (official name, alias or CAIL name) denotes, if any.
     pub fn resolve_name(&self, label: &str) -> Option<&str> {
         let n = norm_charge(label);
-        self.names.get(&n).and_then(|v| v.first()).map(|&i| self.charges[i].name.as_str())
+        self.names
+            .get(&n)
+            .and_then(|v| v.first())
+            .map(|&i| self.charges[i].name.as_str())
     }
 
     /// Every charge a label may denote (CAIL's composite labels name several), official name first.
     pub fn resolve_all(&self, label: &str) -> Vec<&str> {
         let n = norm_charge(label);
-        self.names.get(&n).map(|v| v.iter().map(|&i| self.charges[i].name.as_str()).collect()).unwrap_or_default()
+        self.names
+            .get(&n)
+            .map(|v| v.iter().map(|&i| self.charges[i].name.as_str()).collect())
+            .unwrap_or_default()
     }
 
     /// Up to 8 non-overlapping matches of a cue whose literals passed the prefilter. A bounded cue on a
@@ -395,7 +433,11 @@ impl Retriever {
                 if out.last().is_some_and(|l| start < l.end) {
                     continue;
                 }
-                out.push(Span { start, end, text: &fact[start..end] });
+                out.push(Span {
+                    start,
+                    end,
+                    text: &fact[start..end],
+                });
             }
         };
         let mut out = Vec::new();
@@ -421,8 +463,18 @@ impl Retriever {
         occ.sort_unstable();
         let mut windows: Vec<(usize, usize)> = Vec::new();
         for (s, e) in occ {
-            let ws = fact[..s].char_indices().rev().take(l).last().map(|(i, _)| i).unwrap_or(s);
-            let we = fact[e..].char_indices().nth(l).map(|(i, _)| e + i).unwrap_or(fact.len());
+            let ws = fact[..s]
+                .char_indices()
+                .rev()
+                .take(l)
+                .last()
+                .map(|(i, _)| i)
+                .unwrap_or(s);
+            let we = fact[e..]
+                .char_indices()
+                .nth(l)
+                .map(|(i, _)| e + i)
+                .unwrap_or(fact.len());
             match windows.last_mut() {
                 Some(w) if ws <= w.1 => w.1 = w.1.max(we),
                 _ => windows.push((ws, we)),
@@ -453,13 +505,26 @@ impl Retriever {
         index: &cases::CaseIndex,
         n_cases: usize,
     ) -> Result<Vec<Candidate>, cases::CasesError> {
-        let opts = cases::SearchOpts { exclude_same_fact: true, ..Default::default() };
-        let precedents: Vec<Precedent> = index.search(fact, n_cases, &opts)?.iter().map(|s| s.to_precedent()).collect();
+        let opts = cases::SearchOpts {
+            exclude_same_fact: true,
+            ..Default::default()
+        };
+        let precedents: Vec<Precedent> = index
+            .search(fact, n_cases, &opts)?
+            .iter()
+            .map(|s| s.to_precedent())
+            .collect();
         Ok(self.retrieve_with(fact, ex, k, &precedents))
     }
 
     /// The `k` best candidate charges for a fact, using similar decided cases as well.
-    pub fn retrieve_with(&self, fact: &str, ex: &Extraction, k: usize, precedents: &[Precedent]) -> Vec<Candidate> {
+    pub fn retrieve_with(
+        &self,
+        fact: &str,
+        ex: &Extraction,
+        k: usize,
+        precedents: &[Precedent],
+    ) -> Vec<Candidate> {
         let n = self.charges.len();
         if n == 0 || k == 0 {
             return Vec::new();
@@ -481,7 +546,11 @@ impl Retriever {
         }
         for cue in &self.cues {
             {
-                if !cue.atoms.iter().all(|set| set.iter().any(|&a| present[a as usize])) {
+                if !cue
+                    .atoms
+                    .iter()
+                    .all(|set| set.iter().any(|&a| present[a as usize]))
+                {
                     continue;
                 }
                 let ms = self.cue_matches(cue, fact, &present);
@@ -518,12 +587,21 @@ impl Retriever {
         let masked = self.masked.is_match(fact);
         {
             for (start, end) in self.mention.find_iter(fact) {
-                let m = Span { start, end, text: &fact[start..end] };
+                let m = Span {
+                    start,
+                    end,
+                    text: &fact[start..end],
+                };
                 let stem = &m.as_str()[..m.as_str().len() - '罪'.len_utf8()];
-                let Some(owners) = self.names.get(&norm_charge(stem)) else { continue };
+                let Some(owners) = self.names.get(&norm_charge(stem)) else {
+                    continue;
+                };
                 if is_prior_conviction(fact, m.start(), m.end()) {
                     for &o in owners {
-                        reasons[o].push(format!("「{}」 names a prior conviction, not counted", m.as_str()));
+                        reasons[o].push(format!(
+                            "「{}」 names a prior conviction, not counted",
+                            m.as_str()
+                        ));
                     }
                     continue;
                 }
@@ -576,7 +654,9 @@ impl Retriever {
             if let (Some((e, w)), true) = (best_e, textual) {
                 sig[i].element = w;
                 if w > 0.3 {
-                    reasons[i].push(format!("element `{e}` established; its bands are written on it ({w:.2})"));
+                    reasons[i].push(format!(
+                        "element `{e}` established; its bands are written on it ({w:.2})"
+                    ));
                 }
             }
         }
@@ -588,11 +668,16 @@ impl Retriever {
             for p in precedents {
                 let mut seen = BTreeSet::new();
                 for c in &p.charges {
-                    let Some(owners) = self.names.get(&norm_charge(c)) else { continue };
+                    let Some(owners) = self.names.get(&norm_charge(c)) else {
+                        continue;
+                    };
                     // A composite label (CAIL's `[制造、贩卖、传播]淫秽物品`) votes once, for the charge it
                     // denotes that this fact's own text supports best.
-                    let textual = |o: usize| 10.0 * sig[o].mention + sig[o].cue + sig[o].bm25 - sig[o].anti;
-                    let Some(&o) = owners.iter().max_by(|a, b| textual(**a).total_cmp(&textual(**b)).then(b.cmp(a)))
+                    let textual =
+                        |o: usize| 10.0 * sig[o].mention + sig[o].cue + sig[o].bm25 - sig[o].anti;
+                    let Some(&o) = owners
+                        .iter()
+                        .max_by(|a, b| textual(**a).total_cmp(&textual(**b)).then(b.cmp(a)))
                     else {
                         continue;
                     };
@@ -621,7 +706,9 @@ impl Retriever {
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let v = w.mention * s.mention + w.cue * saturate(s.cue) + w.bm25 * s.bm25 * s.bm25
+                let v = w.mention * s.mention
+                    + w.cue * saturate(s.cue)
+                    + w.bm25 * s.bm25 * s.bm25
                     + w.element * s.element
                     + w.precedent * s.precedent
                     - w.anti * saturate(s.anti);
@@ -630,7 +717,11 @@ impl Retriever {
             .filter(|(i, _)| {
                 // Kept even when counter-cues drive the score below zero: the decision reports what it weighed.
                 let s = &sig[*i];
-                s.mention > 0.0 || s.cue > 0.0 || s.bm25 > 0.25 || s.precedent > 0.0 || s.element > 0.3
+                s.mention > 0.0
+                    || s.cue > 0.0
+                    || s.bm25 > 0.25
+                    || s.precedent > 0.0
+                    || s.element > 0.3
             })
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -670,10 +761,16 @@ impl Retriever {
                     ));
                 }
                 if !c.articles.is_empty() {
-                    rs.push(format!("graph: defined by article {}", c.articles.join(", ")));
+                    rs.push(format!(
+                        "graph: defined by article {}",
+                        c.articles.join(", ")
+                    ));
                 }
                 if !c.interpretations.is_empty() {
-                    rs.push(format!("graph: interpretations {}", c.interpretations.join(", ")));
+                    rs.push(format!(
+                        "graph: interpretations {}",
+                        c.interpretations.join(", ")
+                    ));
                 }
                 Candidate {
                     charge: c.name.clone(),
@@ -717,8 +814,15 @@ struct NameIndex {
 
 impl NameIndex {
     fn new(variants: Vec<String>) -> NameIndex {
-        let max_chars = variants.iter().map(|v| v.chars().count()).max().unwrap_or(0);
-        NameIndex { names: variants.into_iter().collect(), max_chars }
+        let max_chars = variants
+            .iter()
+            .map(|v| v.chars().count())
+            .max()
+            .unwrap_or(0);
+        NameIndex {
+            names: variants.into_iter().collect(),
+            max_chars,
+        }
     }
 
     /// Non-overlapping (start, end) byte spans of `name罪`, the longest name ending at each 罪, left to right.
@@ -739,7 +843,11 @@ impl NameIndex {
                 .take(self.max_chars)
                 .map(|(i, _)| floor + i)
                 .collect();
-            if let Some(&s) = starts.iter().rev().find(|&&s| self.names.contains(&fact[s..b])) {
+            if let Some(&s) = starts
+                .iter()
+                .rev()
+                .find(|&&s| self.names.contains(&fact[s..b]))
+            {
                 let end = b + '罪'.len_utf8();
                 out.push((s, end));
                 floor = end;
@@ -752,14 +860,29 @@ impl NameIndex {
 /// True when a charge named at bytes `start..end` of `fact` is a prior conviction (`曾因盗窃罪被判处…`),
 /// which says nothing about the current offence.
 fn is_prior_conviction(fact: &str, start: usize, end: usize) -> bool {
-    let before: String = fact[..start].chars().rev().take(10).collect::<Vec<_>>().into_iter().rev().collect();
+    let before: String = fact[..start]
+        .chars()
+        .rev()
+        .take(10)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     let clause_before = before.rsplit(['。', '；', ';']).next().unwrap_or("");
-    if clause_before.contains('曾') || clause_before.contains("前科") || clause_before.contains("因犯") {
+    if clause_before.contains('曾')
+        || clause_before.contains("前科")
+        || clause_before.contains("因犯")
+    {
         return true;
     }
     let after: String = fact[end..].chars().take(24).collect();
-    let clause_after = after.split(['。', '；', ';', '，', ',']).next().unwrap_or("");
-    ["判处", "被判", "刑满", "释放", "假释", "服刑"].iter().any(|w| clause_after.contains(w))
+    let clause_after = after
+        .split(['。', '；', ';', '，', ','])
+        .next()
+        .unwrap_or("");
+    ["判处", "被判", "刑满", "释放", "假释", "服刑"]
+        .iter()
+        .any(|w| clause_after.contains(w))
 }
 
 #[cfg(test)]
@@ -788,8 +911,20 @@ pub(crate) mod tests {
             aliases: vec![name.trim_end_matches('罪').into()],
             group: Some("侵犯财产罪".into()),
             curated: true,
-            cues: cues.iter().map(|p| Cue { pattern: p.to_string(), weight: 2.0 }).collect(),
-            anti: anti.iter().map(|p| Cue { pattern: p.to_string(), weight: 2.0 }).collect(),
+            cues: cues
+                .iter()
+                .map(|p| Cue {
+                    pattern: p.to_string(),
+                    weight: 2.0,
+                })
+                .collect(),
+            anti: anti
+                .iter()
+                .map(|p| Cue {
+                    pattern: p.to_string(),
+                    weight: 2.0,
+                })
+                .collect(),
             interpretations: vec![],
             guideline: None,
             bands: vec![Band {
@@ -806,7 +941,10 @@ pub(crate) mod tests {
                 start: None,
                 increments: vec![],
                 start_position: None,
-                source: Source { cite: format!("刑法第{art}条"), calibrated: false },
+                source: Source {
+                    cite: format!("刑法第{art}条"),
+                    calibrated: false,
+                },
                 loc: Loc::default(),
             }],
             converts: vec![],
@@ -843,23 +981,50 @@ pub(crate) mod tests {
         let bac = Cond::Cmp(
             Operand::Element("bac_mg_per_100ml".into()),
             CmpOp::Ge,
-            Operand::Quantity(Quantity { value: 80.0, unit: Unit::MgPer100ml }),
+            Operand::Quantity(Quantity {
+                value: 80.0,
+                unit: Unit::MgPer100ml,
+            }),
         );
         let amount = Cond::Cmp(
             Operand::Element("amount_yuan".into()),
             CmpOp::Ge,
-            Operand::Quantity(Quantity { value: 1000.0, unit: Unit::Yuan }),
+            Operand::Quantity(Quantity {
+                value: 1000.0,
+                unit: Unit::Yuan,
+            }),
         );
-        let mut theft = charge("盗窃罪", "264", &["窃取|盗走|偷走|盗得|盗窃"], &["当场.{0,6}(使用暴力|以暴力相威胁)"], Some(amount.clone()));
+        let mut theft = charge(
+            "盗窃罪",
+            "264",
+            &["窃取|盗走|偷走|盗得|盗窃"],
+            &["当场.{0,6}(使用暴力|以暴力相威胁)"],
+            Some(amount.clone()),
+        );
         theft.converts.push(Conversion {
             to: "抢劫罪".into(),
             when: Cond::Flag("violence_to_resist".into()),
-            source: Source { cite: "刑法第269条".into(), calibrated: false },
+            source: Source {
+                cite: "刑法第269条".into(),
+                calibrated: false,
+            },
         });
         kb.charges = vec![
             theft,
-            charge("抢劫罪", "263", &["抢劫|劫取|持刀.{0,8}(索要|逼迫)"], &[], Some(amount.clone())),
-            charge("抢夺罪", "267", &["抢夺|夺走|夺下|抢走"], &["暴力"], Some(amount)),
+            charge(
+                "抢劫罪",
+                "263",
+                &["抢劫|劫取|持刀.{0,8}(索要|逼迫)"],
+                &[],
+                Some(amount.clone()),
+            ),
+            charge(
+                "抢夺罪",
+                "267",
+                &["抢夺|夺走|夺下|抢走"],
+                &["暴力"],
+                Some(amount),
+            ),
             charge("危险驾驶罪", "133-1", &["醉酒驾驶|醉驾"], &[], Some(bac)),
         ];
         kb.charges[3].group = Some("危害公共安全罪".into());
@@ -869,16 +1034,28 @@ pub(crate) mod tests {
     #[test]
     fn cues_rank_the_right_charge_first_and_explain_why() {
         let r = Retriever::new(&tiny_kb()).unwrap();
-        let c = r.retrieve("被告人张某趁被害人熟睡之机，窃取其手机一部，价值2000元。", &Extraction::default(), 5);
+        let c = r.retrieve(
+            "被告人张某趁被害人熟睡之机，窃取其手机一部，价值2000元。",
+            &Extraction::default(),
+            5,
+        );
         assert_eq!(c[0].charge, "盗窃罪");
-        assert!(c[0].reasons.iter().any(|r| r.contains("窃取")), "{:?}", c[0].reasons);
+        assert!(
+            c[0].reasons.iter().any(|r| r.contains("窃取")),
+            "{:?}",
+            c[0].reasons
+        );
         assert_eq!(c[0].articles, vec!["264".to_string()]);
     }
 
     #[test]
     fn counter_cues_lower_a_charge() {
         let r = Retriever::new(&tiny_kb()).unwrap();
-        let c = r.retrieve("被告人抢走被害人挎包，并当场使用暴力将其打倒。", &Extraction::default(), 5);
+        let c = r.retrieve(
+            "被告人抢走被害人挎包，并当场使用暴力将其打倒。",
+            &Extraction::default(),
+            5,
+        );
         let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
         assert!(grab.signals.anti > 0.0);
         assert!(grab.reasons.iter().any(|r| r.contains("counter-cue")));
@@ -899,7 +1076,11 @@ pub(crate) mod tests {
     #[test]
     fn a_charge_named_beside_a_masked_one_is_not_the_masked_charge() {
         let r = Retriever::new(&tiny_kb()).unwrap();
-        let c = r.retrieve("公诉机关认为，被告人的行为已构成抢夺罪、××罪。", &Extraction::default(), 5);
+        let c = r.retrieve(
+            "公诉机关认为，被告人的行为已构成抢夺罪、××罪。",
+            &Extraction::default(),
+            5,
+        );
         let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
         assert_eq!(grab.signals.mention, 0.0);
         assert!(grab.signals.anti > 0.0);
@@ -910,13 +1091,24 @@ pub(crate) mod tests {
         let r = Retriever::new(&tiny_kb()).unwrap();
         let mut ex = Extraction::default();
         ex.facts.set_number("bac_mg_per_100ml", 150.0);
-        let c = r.retrieve("被告人饮酒后驾驶机动车，经鉴定，其血液中乙醇含量为150mg/100ml。", &ex, 5);
+        let c = r.retrieve(
+            "被告人饮酒后驾驶机动车，经鉴定，其血液中乙醇含量为150mg/100ml。",
+            &ex,
+            5,
+        );
         assert_eq!(c[0].charge, "危险驾驶罪");
-        assert!(c[0].signals.cue == 0.0, "only the element and the article text point to it");
+        assert!(
+            c[0].signals.cue == 0.0,
+            "only the element and the article text point to it"
+        );
         // Without any textual support the element alone suggests nothing.
         let c = r.retrieve("经鉴定，其血液中乙醇含量为150mg/100ml。", &ex, 5);
         assert!(c.iter().all(|c| c.signals.element == 0.0), "{c:?}");
-        let c = r.retrieve("被告人饮酒后驾驶机动车，经鉴定，其血液中乙醇含量为150mg/100ml。", &ex, 5);
+        let c = r.retrieve(
+            "被告人饮酒后驾驶机动车，经鉴定，其血液中乙醇含量为150mg/100ml。",
+            &ex,
+            5,
+        );
         assert_eq!(c[0].charge, "危险驾驶罪");
         assert!(c[0].signals.element > 0.5, "{:?}", c[0].signals);
     }
@@ -925,10 +1117,23 @@ pub(crate) mod tests {
     fn precedents_vote_through_aliases() {
         let r = Retriever::new(&tiny_kb()).unwrap();
         let p = vec![
-            Precedent { score: 3.0, charges: vec!["抢夺".into()], id: "a".into() },
-            Precedent { score: 1.0, charges: vec!["盗窃".into()], id: "b".into() },
+            Precedent {
+                score: 3.0,
+                charges: vec!["抢夺".into()],
+                id: "a".into(),
+            },
+            Precedent {
+                score: 1.0,
+                charges: vec!["盗窃".into()],
+                id: "b".into(),
+            },
         ];
-        let c = r.retrieve_with("被告人在街上将他人财物拿走。", &Extraction::default(), 5, &p);
+        let c = r.retrieve_with(
+            "被告人在街上将他人财物拿走。",
+            &Extraction::default(),
+            5,
+            &p,
+        );
         let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
         assert!((grab.signals.precedent - 0.75).abs() < 1e-9);
     }
@@ -944,11 +1149,23 @@ pub(crate) mod tests {
             charges: vec![ch.into()],
             ..Default::default()
         };
-        idx.add(&[mk("self", fact, "盗窃"), mk("other", "被告人在街上将他人挎包夺走后逃离。", "抢夺")]).unwrap();
-        let c = r.retrieve_with_index(fact, &Extraction::default(), 5, &idx, 5).unwrap();
+        idx.add(&[
+            mk("self", fact, "盗窃"),
+            mk("other", "被告人在街上将他人挎包夺走后逃离。", "抢夺"),
+        ])
+        .unwrap();
+        let c = r
+            .retrieve_with_index(fact, &Extraction::default(), 5, &idx, 5)
+            .unwrap();
         let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
-        assert!((grab.signals.precedent - 1.0).abs() < 1e-9, "{:?}", grab.signals);
-        assert!(c.iter().all(|c| c.charge != "盗窃罪" || c.signals.precedent == 0.0));
+        assert!(
+            (grab.signals.precedent - 1.0).abs() < 1e-9,
+            "{:?}",
+            grab.signals
+        );
+        assert!(c
+            .iter()
+            .all(|c| c.charge != "盗窃罪" || c.signals.precedent == 0.0));
     }
 
     #[test]
@@ -956,21 +1173,32 @@ pub(crate) mod tests {
         let v = selective_variants("走私、贩卖、运输、制造毒品");
         assert!(v.contains(&"贩卖毒品".to_string()), "{v:?}");
         assert!(v.contains(&"制造毒品".to_string()), "{v:?}");
-        assert_eq!(norm_charge("[走私、贩卖、运输、制造]毒品"), "走私、贩卖、运输、制造毒品");
+        assert_eq!(
+            norm_charge("[走私、贩卖、运输、制造]毒品"),
+            "走私、贩卖、运输、制造毒品"
+        );
         assert_eq!(norm_charge("盗窃罪"), "盗窃");
     }
 
     #[test]
     fn bad_patterns_are_reported_not_panicked() {
         let mut kb = tiny_kb();
-        kb.charges[0].cues.push(Cue { pattern: "(".into(), weight: 1.0 });
-        assert!(matches!(Retriever::new(&kb), Err(RetrieveError::BadPattern { .. })));
+        kb.charges[0].cues.push(Cue {
+            pattern: "(".into(),
+            weight: 1.0,
+        });
+        assert!(matches!(
+            Retriever::new(&kb),
+            Err(RetrieveError::BadPattern { .. })
+        ));
     }
 
     #[test]
     fn empty_knowledge_base_and_empty_fact_give_no_candidates() {
         let r = Retriever::new(&KnowledgeBase::default()).unwrap();
-        assert!(r.retrieve("被告人盗窃", &Extraction::default(), 5).is_empty());
+        assert!(r
+            .retrieve("被告人盗窃", &Extraction::default(), 5)
+            .is_empty());
         let r = Retriever::new(&tiny_kb()).unwrap();
         assert!(r.retrieve("", &Extraction::default(), 5).is_empty());
     }

@@ -79,7 +79,14 @@ fn judge(
     let e = ex.extract(fact, None);
     let precedents: Vec<Precedent> = match idx {
         Some(i) => i
-            .search(fact, k, &SearchOpts { exclude_same_fact: true, ..Default::default() })?
+            .search(
+                fact,
+                k,
+                &SearchOpts {
+                    exclude_same_fact: true,
+                    ..Default::default()
+                },
+            )?
             .iter()
             .map(|s| s.to_precedent())
             .collect(),
@@ -95,7 +102,10 @@ pub fn run(args: EvalJudgmentsArgs) -> anyhow::Result<()> {
         .with_context(|| format!("loading {}", args.knowledge.display()))?;
     if checked.error_count() > 0 {
         // Evaluation still runs on what compiled; the errors are for `lexpro kb check`.
-        eprintln!("warning: {} error(s) in the knowledge base; evaluating what compiled", checked.error_count());
+        eprintln!(
+            "warning: {} error(s) in the knowledge base; evaluating what compiled",
+            checked.error_count()
+        );
     }
     let kb = checked.kb;
     let extractor = Extractor::new(&kb)?;
@@ -107,7 +117,9 @@ pub fn run(args: EvalJudgmentsArgs) -> anyhow::Result<()> {
         Some(i)
     } else {
         match &args.cases {
-            Some(p) => Some(CaseIndex::open(p).with_context(|| format!("opening {}", p.display()))?),
+            Some(p) => {
+                Some(CaseIndex::open(p).with_context(|| format!("opening {}", p.display()))?)
+            }
             None => None,
         }
     };
@@ -121,7 +133,17 @@ pub fn run(args: EvalJudgmentsArgs) -> anyhow::Result<()> {
     let t = std::time::Instant::now();
     let decisions: Vec<anyhow::Result<Decision>> = gold
         .par_iter()
-        .map(|c| judge(&kb, &extractor, &retriever, idx.as_ref(), args.k, &cfg, &c.fact))
+        .map(|c| {
+            judge(
+                &kb,
+                &extractor,
+                &retriever,
+                idx.as_ref(),
+                args.k,
+                &cfg,
+                &c.fact,
+            )
+        })
         .collect();
     let dt = t.elapsed().as_secs_f64();
     let mut m = Metrics::default();
@@ -142,7 +164,10 @@ pub fn run(args: EvalJudgmentsArgs) -> anyhow::Result<()> {
             .map(|g| {
                 // A composite label counts as the charge predicted when that charge is one it denotes.
                 let all = retriever.resolve_all(g);
-                all.iter().find(|n| pred.iter().any(|p| p == *n)).or(all.first()).map(|s| s.to_string())
+                all.iter()
+                    .find(|n| pred.iter().any(|p| p == *n))
+                    .or(all.first())
+                    .map(|s| s.to_string())
             })
             .zip(c.charges.iter())
             .map(|(r, g)| match r {
