@@ -114,6 +114,9 @@ pub struct SearchOpts {
     pub exclude_same_fact: bool,
     /// Skip cases with these ids.
     pub exclude_ids: Vec<String>,
+    /// Skip cases that carry any of these charges (as stored). Evaluation uses it to simulate a charge the index
+    /// has never seen, which is how the index meets the long tail of charges.
+    pub exclude_charges: Vec<String>,
 }
 
 /// Query terms consulted at most: the rarest ones carry nearly all of the BM25 mass.
@@ -410,7 +413,13 @@ impl CaseIndex {
             }
         }
         let mut hits: Vec<(u32, f64)> = acc.into_iter().collect();
-        let keep = (k * 4 + 16).min(hits.len());
+        // Exclusions drop hits after ranking: look further down the list when some are set.
+        let spare = if opts.exclude_charges.is_empty() {
+            k * 4 + 16
+        } else {
+            k * 40 + 160
+        };
+        let keep = spare.min(hits.len());
         if keep < hits.len() {
             hits.select_nth_unstable_by(keep, |a, b| b.1.total_cmp(&a.1));
             hits.truncate(keep);
@@ -424,6 +433,10 @@ impl CaseIndex {
             };
             if (opts.exclude_same_fact && record.fact_hash == own)
                 || opts.exclude_ids.contains(&record.id)
+                || record
+                    .charges
+                    .iter()
+                    .any(|c| opts.exclude_charges.contains(c))
             {
                 continue;
             }

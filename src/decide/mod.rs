@@ -17,7 +17,7 @@ pub mod metrics;
 
 use crate::contract::TraceStep;
 use crate::extract::Extraction;
-use crate::kb::model::{Date, KnowledgeBase, Part, Value};
+use crate::kb::model::{Cond, Date, KnowledgeBase, Part, Value};
 use crate::retrieve::{norm_charge, Candidate};
 use std::collections::BTreeSet;
 
@@ -183,6 +183,78 @@ fn section_of(starts: &[usize], pos: usize) -> usize {
     starts.partition_point(|&s| s <= pos)
 }
 
+/// Episode number of every character of `fact`. A court sets out each act with its own time (`2014年3月2日`,
+/// `次日`, `当晚`); an episode runs from one time expression to the next.
+fn episode_ids(fact: &str) -> Vec<usize> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE
+        .get_or_init(|| {
+            regex::Regex::new(r"[0-9０-９]{2,4}年|[0-9０-９]{1,2}月[0-9０-９]{1,2}日|次日|当日|同日|当晚|当天|翌日|数日后|几天后").ok()
+        })
+        .as_ref();
+    let mut starts: Vec<usize> = Vec::new();
+    if let Some(re) = re {
+        let mut last_end = None;
+        for m in re.find_iter(fact) {
+            // `2014年3月2日` is one time expression, not two episodes.
+            if last_end != Some(m.start()) {
+                starts.push(fact[..m.start()].chars().count());
+            }
+            last_end = Some(m.end());
+        }
+    }
+    let n = fact.chars().count();
+    (0..n)
+        .map(|pos| starts.partition_point(|&s| s <= pos))
+        .collect()
+}
+
+/// Character offset where the prosecution's or the court's legal assessment begins (`公诉机关认为…`): what
+/// follows restates the acts in legal words and describes no further act.
+fn assessment_start(fact: &str) -> usize {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let Some(re) = RE
+        .get_or_init(|| regex::Regex::new(r"(公诉机关|检察院|本院|公诉人)[^。；]{0,8}认为").ok())
+        .as_ref()
+    else {
+        return usize::MAX;
+    };
+    re.find(fact)
+        .map(|m| fact[..m.start()].chars().count())
+        .unwrap_or(usize::MAX)
+}
+
+/// Cue spans of a charge that lie in episodes of the described facts (see [`episode_ids`]) other than those
+/// holding the evidence of `when`, a conversion's condition: acts of the charge committed at another time.
+/// Empty when the condition has no evidence span before the legal assessment.
+fn separate_act_spans(
+    fact: &str,
+    ex: &Extraction,
+    when: &Cond,
+    cue_spans: &[(usize, usize)],
+) -> Vec<(usize, usize)> {
+    let mut names = BTreeSet::new();
+    crate::retrieve::cond_elements(when, &mut names);
+    let ids = episode_ids(fact);
+    let episode = |pos: usize| ids.get(pos).copied();
+    let limit = assessment_start(fact);
+    let conv: BTreeSet<usize> = names
+        .iter()
+        .filter_map(|n| ex.evidence.get(n))
+        .flatten()
+        .filter(|s| s.start < limit)
+        .filter_map(|s| episode(s.start))
+        .collect();
+    if conv.is_empty() {
+        return Vec::new();
+    }
+    cue_spans
+        .iter()
+        .filter(|s| s.0 < limit && episode(s.0).is_some_and(|k| !conv.contains(&k)))
+        .copied()
+        .collect()
+}
+
 fn overlaps(a: &[(usize, usize)], b: &[(usize, usize)]) -> bool {
     a.iter().any(|x| b.iter().any(|y| x.0 < y.1 && y.0 < x.1))
 }
@@ -219,6 +291,7 @@ pub fn decide_with(
 
     // 1. Conversions on the leading candidates.
     let mut extra_articles: Vec<(String, String)> = Vec::new();
+    let mut remnants: Vec<Candidate> = Vec::new();
     let mut i = 0;
     while i < cands.len().min(5) {
         let Some(ch) = kb.charges.iter().find(|c| c.name == cands[i].charge) else {
@@ -234,6 +307,19 @@ pub fn decide_with(
                 continue;
             }
             let from = cands[i].charge.clone();
+            // The conversion concerns the act where its condition was met (e.g. the theft where violence
+            // was used to resist arrest, Art. 269). Acts of the source charge described in other sentences of
+            // the fact remain that charge, and both are punished together (数罪并罚, Art. 69).
+            let separate = separate_act_spans(fact, ex, &conv.when, &cands[i].signals.cue_spans);
+            if !separate.is_empty() {
+                let mut rest = cands[i].clone();
+                rest.signals.cue_spans = separate.clone();
+                rest.reasons.push(format!(
+                    "acts of {from} described apart from the converted one"
+                ));
+                cands[i].signals.cue_spans.retain(|s| !separate.contains(s));
+                remnants.push(rest);
+            }
             d.trace.push(
                 TraceStep::new(
                     "decide",
@@ -393,6 +479,21 @@ pub fn decide_with(
         );
         spans.extend(c.signals.cue_spans.iter().copied());
         chosen.push(c);
+    }
+
+    // 3b. Separate acts of a converted charge (see step 1).
+    for r in &remnants {
+        if chosen.len() >= cfg.max_charges || chosen.iter().any(|c| c.charge == r.charge) {
+            continue;
+        }
+        d.trace.push(
+            TraceStep::new(
+                "decide",
+                format!("{} is a further offence (数罪): acts of it are described apart from the act that was converted", r.charge),
+            )
+            .value(r.score),
+        );
+        chosen.push(r);
     }
 
     // 4. Confidence, articles and reasons.
@@ -561,6 +662,51 @@ mod tests {
             d.articles
         );
         assert!(d.trace.iter().any(|t| t.message.contains("converts")));
+    }
+
+    #[test]
+    fn a_theft_at_another_time_than_the_converted_one_stays_theft() {
+        let kb = tiny_kb();
+        let r = Retriever::new(&kb).unwrap();
+        let evidence = |fact: &str| {
+            let mut ex = Extraction::default();
+            ex.facts.set_bool("violence_to_resist", true);
+            let start = fact.chars().position(|c| c == '为').unwrap();
+            ex.evidence.insert(
+                "violence_to_resist".into(),
+                vec![crate::contract::Span {
+                    start,
+                    end: start + 5,
+                    text: "为抗拒抓捕".into(),
+                }],
+            );
+            ex
+        };
+        let names = |d: &Decision| d.charges.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        // One act told over two sentences: one conversion, one charge.
+        let one = "2016年3月2日凌晨，被告人窃取手机一部。被害人发现后追赶，被告人为抗拒抓捕而殴打被害人。";
+        let ex = evidence(one);
+        let d = decide(&kb, one, &ex, &r.retrieve(one, &ex, 10));
+        assert_eq!(names(&d), ["抢劫罪"], "{:?}", d.trace);
+        // A theft on another day stays theft: 数罪.
+        let two = "2016年3月2日凌晨，被告人窃取手机后被发现，为抗拒抓捕而殴打被害人。2016年4月5日，被告人在商场窃取钱包一个。";
+        let ex = evidence(two);
+        let d = decide(&kb, two, &ex, &r.retrieve(two, &ex, 10));
+        assert_eq!(names(&d), ["抢劫罪", "盗窃罪"], "{:?}", d.trace);
+        assert!(d.articles.contains(&"264".to_string()) && d.articles.contains(&"269".to_string()));
+        // The prosecution's assessment restates the act; it is not another one.
+        let three = "2016年3月2日凌晨，被告人窃取手机后被发现，为抗拒抓捕而殴打被害人。公诉机关认为，被告人于2016年3月2日窃取他人财物。";
+        let ex = evidence(three);
+        let d = decide(&kb, three, &ex, &r.retrieve(three, &ex, 10));
+        assert_eq!(names(&d), ["抢劫罪"], "{:?}", d.trace);
+    }
+
+    #[test]
+    fn episodes_begin_at_time_expressions() {
+        let ids = episode_ids("2014年3月2日，甲。次日，乙。");
+        assert_eq!(ids[0], 1);
+        assert_eq!(ids[9], 1, "年 and 月日 of one date are one expression");
+        assert_eq!(*ids.last().unwrap(), 2);
     }
 
     #[test]

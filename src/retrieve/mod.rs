@@ -94,6 +94,10 @@ pub struct Weights {
     pub element: f64,
     /// Precedent share.
     pub precedent: f64,
+    /// Precedents only confirm: their votes count for a charge the fact itself supports (a cue or its naming),
+    /// never for one they alone bring in. An index covers the charges it was built from, so an ungated vote
+    /// pulls a fact of an unindexed charge toward the nearest indexed one.
+    pub precedent_gated: bool,
 }
 
 impl Default for Weights {
@@ -105,6 +109,7 @@ impl Default for Weights {
             bm25: 0.8,
             element: 0.6,
             precedent: 2.5,
+            precedent_gated: false,
         }
     }
 }
@@ -202,7 +207,8 @@ fn selective_variants(stem: &str) -> Vec<String> {
     out
 }
 
-fn cond_elements(c: &Cond, out: &mut BTreeSet<String>) {
+/// Element names a condition reads (`drug` for drug weights).
+pub(crate) fn cond_elements(c: &Cond, out: &mut BTreeSet<String>) {
     match c {
         Cond::Flag(n) => {
             out.insert(n.clone());
@@ -681,6 +687,9 @@ impl Retriever {
                     else {
                         continue;
                     };
+                    if self.weights.precedent_gated && sig[o].cue <= 0.0 && sig[o].mention <= 0.0 {
+                        continue;
+                    }
                     if seen.insert(o) {
                         sig[o].precedent += p.score.max(0.0) / total;
                         ids[o].push(&p.id);

@@ -31,6 +31,16 @@ pub struct EvalJudgmentsArgs {
     /// Leave-one-out precedents: index the gold file itself, each case excluded from its own search.
     #[arg(long)]
     pub loo: bool,
+    /// With precedents: also exclude every indexed case that shares a gold charge with the case being decided, as
+    /// if its charge had never been indexed (how the index treats the long tail of charges)
+    #[arg(long)]
+    pub unseen_charge: bool,
+    /// Override the weight of the precedent share in the retrieval score
+    #[arg(long)]
+    pub precedent_weight: Option<f64>,
+    /// Precedents only confirm charges the fact itself supports (see `Weights::precedent_gated`)
+    #[arg(long)]
+    pub precedent_gated: bool,
     /// Similar cases consulted per decision.
     #[arg(long, default_value_t = 10)]
     pub k: usize,
@@ -75,6 +85,7 @@ fn judge(
     k: usize,
     cfg: &DecideConfig,
     fact: &str,
+    exclude_charges: &[String],
 ) -> anyhow::Result<Decision> {
     let e = ex.extract(fact, None);
     let precedents: Vec<Precedent> = match idx {
@@ -84,6 +95,7 @@ fn judge(
                 k,
                 &SearchOpts {
                     exclude_same_fact: true,
+                    exclude_charges: exclude_charges.to_vec(),
                     ..Default::default()
                 },
             )?
@@ -109,7 +121,12 @@ pub fn run(args: EvalJudgmentsArgs) -> anyhow::Result<()> {
     }
     let kb = checked.kb;
     let extractor = Extractor::new(&kb)?;
-    let retriever = Retriever::new(&kb)?;
+    let mut weights = lexpro::retrieve::Weights::default();
+    if let Some(w) = args.precedent_weight {
+        weights.precedent = w;
+    }
+    weights.precedent_gated = args.precedent_gated;
+    let retriever = Retriever::with_weights(&kb, weights)?;
     let gold = load_gold(&args.gold, args.limit)?;
     let idx = if args.loo {
         let i = CaseIndex::temporary()?;
@@ -134,6 +151,11 @@ pub fn run(args: EvalJudgmentsArgs) -> anyhow::Result<()> {
     let decisions: Vec<anyhow::Result<Decision>> = gold
         .par_iter()
         .map(|c| {
+            let excluded = if args.unseen_charge {
+                c.charges.clone()
+            } else {
+                Vec::new()
+            };
             judge(
                 &kb,
                 &extractor,
@@ -142,6 +164,7 @@ pub fn run(args: EvalJudgmentsArgs) -> anyhow::Result<()> {
                 args.k,
                 &cfg,
                 &c.fact,
+                &excluded,
             )
         })
         .collect();
@@ -187,6 +210,10 @@ pub fn run(args: EvalJudgmentsArgs) -> anyhow::Result<()> {
             });
             writeln!(w, "{line}")?;
         }
+    }
+    // Flushed before anything is printed: a closed stdout ends the process quietly, and must not lose the dump.
+    if let Some(w) = dump.as_mut() {
+        w.flush()?;
     }
     print!("{}", m.report(args.confusions));
     if !unmapped.is_empty() {
