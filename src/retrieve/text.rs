@@ -28,9 +28,10 @@ const PROCEDURAL: &[&str] = &[
     "辩护人", "辩护", "意见", "材料", "书证", "物证", "身份", "户籍", "证据", "法院", "检察院", "公安局", "公安机关",
     "派出所", "立案", "侦查", "起诉", "当庭", "质证", "属实", "采信", "予以", "本院", "认罪", "悔罪", "自首", "坦白",
     "立功", "累犯", "犯罪", "构成", "行为", "其他", "造成", "他人",
-    // Court procedure around the fact (复核, 核准, 另案判决 …) and the evidence lists (公安机关出具的…).
-    "人民法院", "合议庭", "复核", "核准", "依法", "判决", "判决书", "上诉", "抗诉", "剥夺", "政治权利", "缓期", "出具",
-    "报警",
+    // Review procedure around the fact (复核, 核准), the sentence (剥夺政治权利, 缓期) and the evidence lists
+    // (公安机关出具的…). Words naming courts and judgments stay: the offences against justice (第313条 拒不执行
+    // 判决、裁定, 第307条之一 虚假诉讼 …) are described with them.
+    "合议庭", "复核", "核准", "依法", "剥夺", "政治权利", "缓期", "出具", "报警",
 ];
 
 /// True for procedural and sentencing vocabulary (see [`PROCEDURAL`]).
