@@ -183,32 +183,6 @@ fn section_of(starts: &[usize], pos: usize) -> usize {
     starts.partition_point(|&s| s <= pos)
 }
 
-/// Episode number of every character of `fact`. A court sets out each act with its own time (`2014年3月2日`,
-/// `次日`, `当晚`); an episode runs from one time expression to the next.
-fn episode_ids(fact: &str) -> Vec<usize> {
-    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-    let re = RE
-        .get_or_init(|| {
-            regex::Regex::new(r"[0-9０-９]{2,4}年|[0-9０-９]{1,2}月[0-9０-９]{1,2}日|次日|当日|同日|当晚|当天|翌日|数日后|几天后").ok()
-        })
-        .as_ref();
-    let mut starts: Vec<usize> = Vec::new();
-    if let Some(re) = re {
-        let mut last_end = None;
-        for m in re.find_iter(fact) {
-            // `2014年3月2日` is one time expression, not two episodes.
-            if last_end != Some(m.start()) {
-                starts.push(fact[..m.start()].chars().count());
-            }
-            last_end = Some(m.end());
-        }
-    }
-    let n = fact.chars().count();
-    (0..n)
-        .map(|pos| starts.partition_point(|&s| s <= pos))
-        .collect()
-}
-
 /// Character offset where the prosecution's or the court's legal assessment begins (`公诉机关认为…`): what
 /// follows restates the acts in legal words and describes no further act.
 fn assessment_start(fact: &str) -> usize {
@@ -235,7 +209,7 @@ fn separate_act_spans(
 ) -> Vec<(usize, usize)> {
     let mut names = BTreeSet::new();
     crate::retrieve::cond_elements(when, &mut names);
-    let ids = episode_ids(fact);
+    let ids = crate::retrieve::text::episode_ids(fact);
     let episode = |pos: usize| ids.get(pos).copied();
     let limit = assessment_start(fact);
     let conv: BTreeSet<usize> = names
@@ -703,7 +677,7 @@ mod tests {
 
     #[test]
     fn episodes_begin_at_time_expressions() {
-        let ids = episode_ids("2014年3月2日，甲。次日，乙。");
+        let ids = crate::retrieve::text::episode_ids("2014年3月2日，甲。次日，乙。");
         assert_eq!(ids[0], 1);
         assert_eq!(ids[9], 1, "年 and 月日 of one date are one expression");
         assert_eq!(*ids.last().unwrap(), 2);

@@ -43,6 +43,32 @@ fn is_stop(t: &str) -> bool {
     STOP.contains(&t)
 }
 
+/// Episode number of every character of `fact`. A court sets out each act with its own time (`2014年3月2日`,
+/// `次日`, `当晚`); an episode runs from one time expression to the next.
+pub fn episode_ids(fact: &str) -> Vec<usize> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE
+        .get_or_init(|| {
+            regex::Regex::new(r"[0-9０-９]{2,4}年|[0-9０-９]{1,2}月[0-9０-９]{1,2}日|次日|当日|同日|当晚|当天|翌日|数日后|几天后").ok()
+        })
+        .as_ref();
+    let mut starts: Vec<usize> = Vec::new();
+    if let Some(re) = re {
+        let mut last_end = None;
+        for m in re.find_iter(fact) {
+            // `2014年3月2日` is one time expression, not two episodes.
+            if last_end != Some(m.start()) {
+                starts.push(fact[..m.start()].chars().count());
+            }
+            last_end = Some(m.end());
+        }
+    }
+    let n = fact.chars().count();
+    (0..n)
+        .map(|pos| starts.partition_point(|&s| s <= pos))
+        .collect()
+}
+
 /// Segments `text` into index terms: CJK words and ASCII words; digits, punctuation and stop words are
 /// dropped because amounts and dates say nothing about which law applies.
 pub fn terms(text: &str) -> Vec<&str> {
