@@ -559,7 +559,11 @@ impl Retriever {
                 {
                     continue;
                 }
-                let ms = self.cue_matches(cue, fact, &present);
+                let mut ms = self.cue_matches(cue, fact, &present);
+                // An act of a prior conviction (曾因盗窃被判处…) is not an act under judgment.
+                if !cue.anti {
+                    ms.retain(|m| !is_prior_act(fact, m.start(), m.end()));
+                }
                 let Some(first) = ms.first() else { continue };
                 let s = &mut sig[cue.charge];
                 if cue.anti {
@@ -602,6 +606,11 @@ impl Retriever {
                 let Some(owners) = self.names.get(&norm_charge(stem)) else {
                     continue;
                 };
+                // A class label (CAIL's 经济犯) denotes dozens of charges and names none of them: 「经济犯罪侦查
+                // 大队」 is a police unit.
+                if owners.len() > MAX_NAMED_OWNERS {
+                    continue;
+                }
                 if is_prior_conviction(fact, m.start(), m.end()) {
                     for &o in owners {
                         reasons[o].push(format!(
@@ -868,6 +877,9 @@ impl NameIndex {
 
 /// True when a charge named at bytes `start..end` of `fact` is a prior conviction (`曾因盗窃罪被判处…`),
 /// which says nothing about the current offence.
+/// A name shared by more charges than this is a class of offences, not a charge.
+const MAX_NAMED_OWNERS: usize = 4;
+
 fn is_prior_conviction(fact: &str, start: usize, end: usize) -> bool {
     let before: String = fact[..start]
         .chars()
@@ -894,9 +906,53 @@ fn is_prior_conviction(fact: &str, start: usize, end: usize) -> bool {
         .any(|w| clause_after.contains(w))
 }
 
+/// True when the cue match at `start..end` describes the act of a prior conviction: its clause begins with
+/// 曾因 / 因犯 / 前科 …, or goes on to the sentence served (被判处, 刑满释放 …). Stricter than
+/// [`is_prior_conviction`] before the match: 曾 alone is also a surname (曾某).
+fn is_prior_act(fact: &str, start: usize, end: usize) -> bool {
+    let before: String = fact[..start].chars().rev().take(16).collect::<Vec<_>>().into_iter().rev().collect();
+    let clause_before = before.rsplit(['。', '；', ';', '，', ',']).next().unwrap_or("");
+    if ["曾因", "曾经因", "曾于", "曾被", "前科", "因犯", "因涉嫌"].iter().any(|w| clause_before.contains(w)) {
+        return true;
+    }
+    let after: String = fact[end..].chars().take(24).collect();
+    let clause_after = after.split(['。', '；', ';', '，', ',']).next().unwrap_or("");
+    ["被判处", "被判刑", "判处有期徒刑", "刑满释放", "被劳动教养", "被行政拘留"].iter().any(|w| clause_after.contains(w))
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn a_class_label_names_no_charge() {
+        let mut kb = tiny_kb();
+        // Enough charges under one class label: copies of the first under other names.
+        let base = kb.charges[0].clone();
+        for k in 0..=MAX_NAMED_OWNERS {
+            let mut c = base.clone();
+            c.name = format!("测试类罪{k}罪");
+            c.cues.clear();
+            kb.charges.push(c);
+        }
+        for c in kb.charges.iter_mut() {
+            c.aliases.push("经济犯".into());
+        }
+        let r = Retriever::new(&kb).unwrap();
+        let fact = "经济犯罪侦查大队民警将被告人抓获。被告人窃取手机一部。";
+        let c = r.retrieve(fact, &Extraction::default(), 10);
+        assert!(c.iter().all(|c| c.signals.mention == 0.0), "{c:?}");
+    }
+
+    #[test]
+    fn acts_of_a_prior_conviction_are_told_apart() {
+        let f = "被告人曾某曾因盗窃被判处有期徒刑一年，2016年刑满释放。2017年3月，被告人曾某盗窃手机一部。";
+        let at = |needle: &str, nth: usize| f.match_indices(needle).nth(nth).map(|(i, _)| i).unwrap();
+        let first = at("盗窃", 0);
+        assert!(is_prior_act(f, first, first + "盗窃".len()));
+        let second = at("盗窃", 1);
+        assert!(!is_prior_act(f, second, second + "盗窃".len()), "曾 in the surname 曾某 is not 曾因");
+    }
     use crate::kb::model::*;
 
     fn article(n: &str, text: &str) -> Article {
