@@ -550,6 +550,8 @@ impl Retriever {
             }
             char_of[fact.len()] = k;
         }
+        // Sentences reporting a party's claim: built only when the fact reports one.
+        let doc = claim_words().is_match(fact).then(|| crate::extract::spans::Doc::new(fact));
         for cue in &self.cues {
             {
                 if !cue
@@ -563,6 +565,12 @@ impl Retriever {
                 // An act of a prior conviction (曾因盗窃被判处…) is not an act under judgment.
                 if !cue.anti {
                     ms.retain(|m| !is_prior_act(fact, m.start(), m.end()));
+                }
+                // A counter-cue inside a claim the court did not accept (辩护人提出系故意伤害致人死亡…，不予采纳)
+                // weighs nothing. (The same rule for cues cost accuracy on the development cases: a defence
+                // claim usually restates the acts charged.)
+                if let (true, Some(d)) = (cue.anti, &doc) {
+                    ms.retain(|m| !d.is_unaccepted(char_of[m.start()]));
                 }
                 let Some(first) = ms.first() else { continue };
                 let s = &mut sig[cue.charge];
@@ -877,6 +885,12 @@ impl NameIndex {
 
 /// True when a charge named at bytes `start..end` of `fact` is a prior conviction (`曾因盗窃罪被判处…`),
 /// which says nothing about the current offence.
+/// Words that report a party's claim (the extractor's `spans::Doc` finds whether the court accepted it).
+fn claim_words() -> &'static regex::Regex {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    R.get_or_init(|| regex::Regex::new(r"辩护|辩称|辩解|上诉").expect("static regex"))
+}
+
 /// A name shared by more charges than this is a class of offences, not a charge.
 const MAX_NAMED_OWNERS: usize = 4;
 
