@@ -959,6 +959,18 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_counter_cue_in_a_rejected_claim_weighs_nothing() {
+        let kb = tiny_kb();
+        let r = Retriever::new(&kb).unwrap();
+        let anti = |fact: &str| {
+            let c = r.retrieve(fact, &Extraction::default(), 10);
+            c.iter().find(|c| c.charge == "盗窃罪").map(|c| c.signals.anti).unwrap()
+        };
+        assert!(anti("被告人窃取手机一部，被发现后当场使用暴力。") > 0.0);
+        assert_eq!(anti("被告人窃取手机一部。辩护人提出被告人当场使用暴力，该意见与事实不符，本院不予采纳。"), 0.0);
+    }
+
+    #[test]
     fn acts_of_a_prior_conviction_are_told_apart() {
         let f = "被告人曾某曾因盗窃被判处有期徒刑一年，2016年刑满释放。2017年3月，被告人曾某盗窃手机一部。";
         let at = |needle: &str, nth: usize| f.match_indices(needle).nth(nth).map(|(i, _)| i).unwrap();
