@@ -2,7 +2,8 @@
 //!
 //! The decision takes the retriever's ranked candidates and reasons as a judge does:
 //! 1. conversions (转化犯, `convert` in the knowledge base) turn a charge into another when their condition
-//!    holds on the extracted elements (盗窃 + violence to resist arrest → 抢劫, Art. 269);
+//!    holds on the extracted elements (盗窃 + violence to resist arrest → 抢劫, Art. 269); acts of the source
+//!    charge set out at another time than the converted one stay that charge (数罪);
 //! 2. the best-supported charge is decided;
 //! 3. further charges (数罪) are decided only on evidence of their own — the fact names them, similar cases
 //!    were decided with them, or their cues match acts elsewhere in the fact — and never when one is the

@@ -10,6 +10,10 @@
 //! - similar decided cases (类案), when an index is supplied;
 //! - the rule graph: charge → articles → interpretations, and charges sharing an article.
 //!
+//! What is read past: cue matches that describe the act of a prior conviction (曾因盗窃被判处…), counter-cues
+//! inside a claim the court did not accept (辩护人提出…，不予采纳), and class labels that denote many charges
+//! (经济犯 in 经济犯罪侦查大队).
+//!
 //! Every candidate carries its score, the signals that make it up and the reasons in words.
 
 pub mod prefilter;
