@@ -551,6 +551,10 @@ pub fn decide_with(
     let mut seen = BTreeSet::new();
     for circ in &kb.circumstances {
         let Some(a) = &circ.article else { continue };
+        // A circumstance scoped to some charges (`charge "X"`) applies only when one of them is decided.
+        if !circ.charges.is_empty() && !d.charges.iter().any(|c| circ.charges.contains(&c.name)) {
+            continue;
+        }
         let mut used = Vec::new();
         if !ex.facts.eval(&circ.when, kb, &mut used) || !seen.insert(a.clone()) {
             continue;
@@ -935,6 +939,15 @@ mod tests {
         );
         assert_eq!(d.general_articles, vec!["67".to_string(), "69".to_string()]);
         assert!(d.articles.contains(&"356".to_string()));
+        // Scoped to a charge not decided: its article stays out.
+        for c in kb.circumstances.iter_mut() {
+            if c.name == "毒品再犯" {
+                c.charges = vec!["走私、贩卖、运输、制造毒品罪".into()];
+            }
+        }
+        let s1 = Signals { mention: 1.0, ..Default::default() };
+        let d = decide(&kb, "", &ex, &[cand("盗窃罪", 3.0, s1)]);
+        assert!(!d.articles.contains(&"356".to_string()), "{:?}", d.articles);
     }
 
     #[test]
