@@ -36,12 +36,14 @@ pub fn run_one(engine: &Engine, t: &KbTest) -> TestOutcome {
     let mut band_of: Option<u32> = None;
     let mut term_months: Option<f64> = None;
     let mut decided: Vec<String> = Vec::new();
+    let mut cited: Vec<String> = Vec::new();
 
     if let Some(fact) = &t.fact {
         let case = CaseInput { id: t.name.clone(), fact: fact.clone(), province: t.province.clone(), date: None };
         match engine.analyze_detailed(&case) {
             Ok(a) => {
                 decided = a.judgment.charges.iter().map(|c| c.name.clone()).collect();
+                cited = a.judgment.articles.iter().chain(&a.judgment.general_articles).cloned().collect();
                 if let Some(c) = &t.charge {
                     band_of = a.sentence.bands.iter().find(|b| &b.charge == c).map(|b| b.band);
                 }
@@ -79,6 +81,16 @@ pub fn run_one(engine: &Engine, t: &KbTest) -> TestOutcome {
             Expect::NotCharge(c) => {
                 if decided.contains(c) {
                     failures.push(format!("expected not {c}, decided [{}]", decided.join(", ")));
+                }
+            }
+            Expect::Article(x) => {
+                if !cited.contains(x) {
+                    failures.push(format!("expected article {x} cited, cited [{}]", cited.join(", ")));
+                }
+            }
+            Expect::NotArticle(x) => {
+                if cited.contains(x) {
+                    failures.push(format!("expected article {x} not cited, cited [{}]", cited.join(", ")));
                 }
             }
             Expect::Band(n) => {

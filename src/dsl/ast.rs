@@ -397,6 +397,10 @@ pub enum ExpectAst {
     Charge(Spanned<String>),
     /// expect not charge.
     NotCharge(Spanned<String>),
+    /// expect article: the judgment cites it.
+    Article(Spanned<String>),
+    /// expect not article.
+    NotArticle(Spanned<String>),
     /// expect band.
     Band(Spanned<u32>),
     /// expect term.

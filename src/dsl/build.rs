@@ -704,6 +704,16 @@ fn test(cx: &mut Ctx, p: Pair) -> TestAst {
                             t.expects.push(ExpectAst::NotCharge(name_of(cx, n)));
                         }
                     }
+                    Rule::expect_article => {
+                        if let Some(n) = first(e) {
+                            t.expects.push(ExpectAst::Article(cx.spanned(&n, n.as_str().to_string())));
+                        }
+                    }
+                    Rule::expect_not_article => {
+                        if let Some(n) = first(e) {
+                            t.expects.push(ExpectAst::NotArticle(cx.spanned(&n, n.as_str().to_string())));
+                        }
+                    }
                     Rule::expect_band => {
                         if let Some(n) = first(e) {
                             t.expects.push(ExpectAst::Band(cx.int(&n)));

@@ -993,6 +993,15 @@ impl Compiler<'_> {
                     }
                     if matches!(e, ExpectAst::Charge(_)) { Expect::Charge(c.node.clone()) } else { Expect::NotCharge(c.node.clone()) }
                 }
+                ExpectAst::Article(a) | ExpectAst::NotArticle(a) => {
+                    if !self.kb.articles.contains_key(&a.node) {
+                        self.err("E0104", format!("dangling reference: article `{}` is not defined", a.node), a.span);
+                    }
+                    if t.fact.is_none() {
+                        self.err("E0702", format!("test `{}` expects an article but gives no `fact`", t.name.node), a.span);
+                    }
+                    if matches!(e, ExpectAst::Article(_)) { Expect::Article(a.node.clone()) } else { Expect::NotArticle(a.node.clone()) }
+                }
                 ExpectAst::Band(n) => Expect::Band(n.node),
                 ExpectAst::Term(lo, hi) => {
                     self.check_qty_unit(lo, Some(Unit::Month), "a term");

@@ -647,6 +647,10 @@ pub enum Expect {
     Charge(String),
     /// This charge is not decided.
     NotCharge(String),
+    /// The judgment cites this article (special or general part).
+    Article(String),
+    /// The judgment does not cite this article.
+    NotArticle(String),
     /// This band is selected.
     Band(u32),
     /// The computed term lies in this range (months).
