@@ -64,6 +64,9 @@ pub struct DecideConfig {
     pub special_ratio: f64,
     /// …and, on cues alone, at least this share of the leading charge's score.
     pub secondary_cue_ratio: f64,
+    /// Weight of a single cue that makes a further charge on its own when all its cue matches lie in sentences
+    /// no decided charge's cue matched.
+    pub separate_cue_max: f64,
     /// Cue weight a further charge needs when its cues lie in a numbered section of the fact (一、… 二、…)
     /// where the decided charges have none: a separately charged count is a separate offence.
     pub section_cue: f64,
@@ -82,6 +85,7 @@ impl Default for DecideConfig {
             secondary_precedent: 0.45,
             secondary_cue: 4.0,
             secondary_cue_ratio: 0.5,
+            separate_cue_max: 3.0,
             special_cue: 2.0,
             special_ratio: 0.6,
             section_cue: 2.0,
@@ -387,6 +391,8 @@ pub fn decide_with(
     let counts = sections(fact);
 
     // 3. Further charges on evidence of their own.
+    let sentence_ids = crate::retrieve::text::sentence_ids(fact);
+    let sentence = |p: usize| sentence_ids.get(p).copied();
     for c in cands.iter().skip(1).take(12) {
         if chosen.len() >= cfg.max_charges {
             break;
@@ -414,10 +420,18 @@ pub fn decide_with(
         }
         let named = c.signals.mention > 0.0;
         let by_precedent = c.signals.precedent >= cfg.secondary_precedent;
-        let own_acts = c.signals.cue >= cfg.secondary_cue
+        let taken_sentences: BTreeSet<usize> = spans.iter().filter_map(|s| sentence(s.0)).collect();
+        let own_acts = (c.signals.cue >= cfg.secondary_cue
             && c.score >= cfg.secondary_cue_ratio * top.score
             && !c.signals.cue_spans.is_empty()
-            && !overlaps(&c.signals.cue_spans, &spans);
+            && !overlaps(&c.signals.cue_spans, &spans))
+            // The charge's own wording (a cue of full weight) in sentences of its own, where no decided
+            // charge's cue is: 贩卖毒品 in one sentence, 容留…吸食 in another.
+            || (c.signals.cue_max >= cfg.separate_cue_max
+                && c.signals.anti < c.signals.cue
+                && c.score >= cfg.secondary_cue_ratio * top.score
+                && !c.signals.cue_spans.is_empty()
+                && c.signals.cue_spans.iter().all(|s| sentence(s.0).is_some_and(|k| !taken_sentences.contains(&k))));
         // A count of its own: its cues lie in a numbered section where no decided charge's cues do.
         let own_count = !counts.is_empty()
             && c.signals.cue >= cfg.section_cue
@@ -686,6 +700,26 @@ mod tests {
         assert_eq!(ids[0], 1);
         assert_eq!(ids[9], 1, "年 and 月日 of one date are one expression");
         assert_eq!(*ids.last().unwrap(), 2);
+    }
+
+    #[test]
+    fn the_charges_own_wording_in_a_sentence_of_its_own_is_a_further_offence() {
+        let kb = tiny_kb();
+        let ex = Extraction::default();
+        let fact = "被告人窃取手机一部。被告人另夺走被害人挎包一个。";
+        let theft = Signals { cue: 3.0, cue_max: 3.0, cue_spans: vec![(3, 5)], ..Default::default() };
+        // Full-weight cue, alone in the second sentence: decided too.
+        let grab = Signals { cue: 3.0, cue_max: 3.0, cue_spans: vec![(15, 17)], ..Default::default() };
+        let d = decide(&kb, fact, &ex, &[cand("盗窃罪", 3.0, theft.clone()), cand("抢夺罪", 2.5, grab)]);
+        assert_eq!(d.charges.len(), 2, "{:?}", d.trace);
+        // Lighter cues summing to the same weight: circumstantial, not decided.
+        let grab = Signals { cue: 3.0, cue_max: 1.5, cue_spans: vec![(15, 17)], ..Default::default() };
+        let d = decide(&kb, fact, &ex, &[cand("盗窃罪", 3.0, theft.clone()), cand("抢夺罪", 2.5, grab)]);
+        assert_eq!(d.charges.len(), 1, "{:?}", d.trace);
+        // Full weight, but in the decided charge's sentence: one act.
+        let grab = Signals { cue: 3.0, cue_max: 3.0, cue_spans: vec![(6, 8)], ..Default::default() };
+        let d = decide(&kb, fact, &ex, &[cand("盗窃罪", 3.0, theft), cand("抢夺罪", 2.5, grab)]);
+        assert_eq!(d.charges.len(), 1, "{:?}", d.trace);
     }
 
     #[test]

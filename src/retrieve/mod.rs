@@ -61,6 +61,9 @@ pub struct Signals {
     pub neighbour: bool,
     /// Character spans (start, end) of the cue matches, to tell separate acts from one act.
     pub cue_spans: Vec<(usize, usize)>,
+    /// Weight of the heaviest single cue that matched: a weight-3 cue is the charge's own wording
+    /// (容留…吸食, 非法持有毒品), a sum of lighter cues is circumstantial.
+    pub cue_max: f64,
 }
 
 /// A candidate charge with its score and why it was retrieved.
@@ -589,6 +592,7 @@ impl Retriever {
                 } else {
                     // Repetition adds a little: several acts of the same kind.
                     s.cue += cue.weight * (1.0 + 0.1 * (ms.len() as f64 - 1.0));
+                    s.cue_max = s.cue_max.max(cue.weight);
                     for m in &ms {
                         s.cue_spans.push((char_of[m.start()], char_of[m.end()]));
                     }

@@ -69,6 +69,19 @@ pub fn episode_ids(fact: &str) -> Vec<usize> {
         .collect()
 }
 
+/// Sentence number of every character of `fact` (sentences end at 。；！？ and line breaks).
+pub fn sentence_ids(fact: &str) -> Vec<usize> {
+    let mut ids = Vec::with_capacity(fact.len());
+    let mut k = 0;
+    for ch in fact.chars() {
+        ids.push(k);
+        if matches!(ch, '。' | '；' | ';' | '！' | '？' | '\n') {
+            k += 1;
+        }
+    }
+    ids
+}
+
 /// Segments `text` into index terms: CJK words and ASCII words; digits, punctuation and stop words are
 /// dropped because amounts and dates say nothing about which law applies.
 pub fn terms(text: &str) -> Vec<&str> {
