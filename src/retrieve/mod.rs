@@ -10,7 +10,8 @@
 //! - similar decided cases (类案), when an index is supplied;
 //! - the rule graph: charge → articles → interpretations, and charges sharing an article.
 //!
-//! What is read past: cue matches that describe the act of a prior conviction (曾因盗窃被判处…), counter-cues
+//! What is read past: cue matches that describe the act of a prior conviction (曾因盗窃被判处…) or name a case
+//! (在办理一起故意伤害案件中), counter-cues
 //! inside a claim the court did not accept (辩护人提出…，不予采纳), and class labels that denote many charges
 //! (经济犯 in 经济犯罪侦查大队).
 //!
@@ -571,7 +572,7 @@ impl Retriever {
                 let mut ms = self.cue_matches(cue, fact, &present);
                 // An act of a prior conviction (曾因盗窃被判处…) is not an act under judgment.
                 if !cue.anti {
-                    ms.retain(|m| !is_prior_act(fact, m.start(), m.end()));
+                    ms.retain(|m| !is_prior_act(fact, m.start(), m.end()) && !names_a_case(fact, m.end()));
                 }
                 // A counter-cue inside a claim the court did not accept (辩护人提出系故意伤害致人死亡…，不予采纳)
                 // weighs nothing. (The same rule for cues cost accuracy on the development cases: a defence
@@ -893,6 +894,13 @@ impl NameIndex {
 
 /// True when a charge named at bytes `start..end` of `fact` is a prior conviction (`曾因盗窃罪被判处…`),
 /// which says nothing about the current offence.
+/// True when the cue match ending at byte `end` is the name of a case (`在办理一起故意伤害案件中`, `盗窃一案`): the
+/// case another person is tried in, which the defendant's act (徇私枉法, 妨害作证, 帮助毁灭证据 …) concerns.
+fn names_a_case(fact: &str, end: usize) -> bool {
+    let after: String = fact[end..].chars().take(3).collect();
+    ["案件", "一案", "案中", "案的", "案侦", "案犯"].iter().any(|w| after.starts_with(w)) || after.starts_with("罪案")
+}
+
 /// Words that report a party's claim (the extractor's `spans::Doc` finds whether the court accepted it).
 fn claim_words() -> &'static regex::Regex {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
@@ -976,6 +984,15 @@ pub(crate) mod tests {
         };
         assert!(anti("被告人窃取手机一部，被发现后当场使用暴力。") > 0.0);
         assert_eq!(anti("被告人窃取手机一部。辩护人提出被告人当场使用暴力，该意见与事实不符，本院不予采纳。"), 0.0);
+    }
+
+    #[test]
+    fn the_name_of_a_case_is_not_the_act() {
+        let f = "被告人在办理一起盗窃案件中收受贿赂。被告人盗窃手机一部。";
+        let first = f.find("盗窃").unwrap();
+        assert!(names_a_case(f, first + "盗窃".len()));
+        let second = f.rfind("盗窃").unwrap();
+        assert!(!names_a_case(f, second + "盗窃".len()));
     }
 
     #[test]
