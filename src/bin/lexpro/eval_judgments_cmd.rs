@@ -22,12 +22,9 @@ pub struct EvalJudgmentsArgs {
     /// Judged cases (JSONL).
     #[arg(long)]
     pub gold: PathBuf,
-    /// Knowledge directory.
-    #[arg(long, default_value = "knowledge")]
-    pub knowledge: PathBuf,
-    /// Similar-case index to consult (self-matches excluded).
-    #[arg(long)]
-    pub cases: Option<PathBuf>,
+    /// Knowledge directory (the same as the global `--kb`, kept for earlier scripts).
+    #[arg(long, hide = true)]
+    pub knowledge: Option<PathBuf>,
     /// Leave-one-out precedents: index the gold file itself, each case excluded from its own search.
     #[arg(long)]
     pub loo: bool,
@@ -109,9 +106,12 @@ fn judge(
 }
 
 /// Runs the command.
-pub fn run(args: EvalJudgmentsArgs) -> anyhow::Result<()> {
-    let checked = lexpro::kb::check_dir(&args.knowledge)
-        .with_context(|| format!("loading {}", args.knowledge.display()))?;
+pub fn run(args: EvalJudgmentsArgs, kb_opts: &crate::common::KbOpts) -> anyhow::Result<()> {
+    if kb_opts.store.is_some() {
+        anyhow::bail!("eval judgments reads a knowledge directory (--kb DIR), not a store");
+    }
+    let dir = args.knowledge.clone().unwrap_or_else(|| kb_opts.dir());
+    let checked = lexpro::kb::check_dir(&dir).with_context(|| format!("loading {}", dir.display()))?;
     if checked.error_count() > 0 {
         // Evaluation still runs on what compiled; the errors are for `lexpro kb check`.
         eprintln!(
@@ -133,7 +133,7 @@ pub fn run(args: EvalJudgmentsArgs) -> anyhow::Result<()> {
         i.add(&gold)?;
         Some(i)
     } else {
-        match &args.cases {
+        match &kb_opts.cases {
             Some(p) => {
                 Some(CaseIndex::open(p).with_context(|| format!("opening {}", p.display()))?)
             }

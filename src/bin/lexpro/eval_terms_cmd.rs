@@ -25,9 +25,9 @@ pub struct EvalTermsArgs {
     /// Judged cases in CAIL format (JSONL).
     #[arg(long)]
     pub gold: PathBuf,
-    /// Knowledge directory.
-    #[arg(long, default_value = "knowledge")]
-    pub knowledge: PathBuf,
+    /// Knowledge directory (the same as the global `--kb`, kept for earlier scripts).
+    #[arg(long, hide = true)]
+    pub knowledge: Option<PathBuf>,
     /// Evaluate the first N cases only.
     #[arg(long)]
     pub limit: Option<usize>,
@@ -91,13 +91,20 @@ fn engine_report(engine: &Engine, kb: &KnowledgeBase, gold: &[CailCase], params:
 }
 
 /// Runs the command.
-pub fn run(args: EvalTermsArgs) -> anyhow::Result<()> {
+pub fn run(args: EvalTermsArgs, kb_opts: &crate::common::KbOpts) -> anyhow::Result<()> {
+    if kb_opts.store.is_some() {
+        anyhow::bail!("eval terms reads a knowledge directory (--kb DIR), not a store");
+    }
+    if kb_opts.cases.is_some() {
+        anyhow::bail!("eval terms sentences on the rules path; --cases is not used here");
+    }
     let text = std::fs::read_to_string(&args.gold).with_context(|| format!("reading {}", args.gold.display()))?;
     let mut gold = parse_cail(&text).with_context(|| format!("{}", args.gold.display()))?;
     if let Some(n) = args.limit {
         gold.truncate(n);
     }
-    let checked = lexpro::kb::check_dir(&args.knowledge).with_context(|| format!("loading {}", args.knowledge.display()))?;
+    let dir = args.knowledge.clone().unwrap_or_else(|| kb_opts.dir());
+    let checked = lexpro::kb::check_dir(&dir).with_context(|| format!("loading {}", dir.display()))?;
     if checked.error_count() > 0 {
         eprintln!("warning: {} error(s) in the knowledge base; evaluating what compiled", checked.error_count());
     }

@@ -79,14 +79,27 @@ fn main() {
         Command::Extract(a) => extract_cmd::run(a),
         Command::Analyze(a) => analyze_cmd::run(a, &kb),
         Command::Batch(a) => batch_cmd::run(a, &kb),
-        Command::Eval(EvalCommand::Judgments(a)) => eval_judgments_cmd::run(a),
+        Command::Eval(EvalCommand::Judgments(a)) => eval_judgments_cmd::run(a, &kb),
         Command::Eval(EvalCommand::Elements(a)) => extract_cmd::run_eval(a),
-        Command::Eval(EvalCommand::Terms(a)) => eval_terms_cmd::run(a),
+        Command::Eval(EvalCommand::Terms(a)) => eval_terms_cmd::run(a, &kb),
         Command::Cases(a) => cases_cmd::run(a),
         Command::Repl(a) => repl_cmd::run(a, &kb),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// clap's own consistency checks (unique argument names across global and subcommand arguments …), which
+    /// otherwise run only in debug builds and only for the subcommand invoked.
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
     }
 }
