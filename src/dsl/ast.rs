@@ -206,6 +206,8 @@ pub enum OperandAst {
     Qty(QtyAst),
     /// `drug(…)`.
     Drug(Vec<Spanned<String>>, Span),
+    /// A date literal (`2021-03-01`), compared with a date element.
+    Date(Spanned<crate::kb::model::Date>),
 }
 
 /// `increment … per … of … [above …] source|calibrated …`.

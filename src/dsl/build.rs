@@ -375,6 +375,11 @@ fn operand(cx: &mut Ctx, p: Pair) -> OperandAst {
             OperandAst::Drug(names, span)
         }
         Rule::ident => OperandAst::Name(cx.spanned(&inner, inner.as_str().to_string())),
+        Rule::date => match cx.date(&inner) {
+            Some(d) => OperandAst::Date(d),
+            // Already reported (E0404); a placeholder keeps the rest of the file checkable.
+            None => OperandAst::Qty(QtyAst { value: 0.0, unit: None, span }),
+        },
         _ => OperandAst::Qty(cx.qty(inner)),
     }
 }

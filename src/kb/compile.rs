@@ -63,6 +63,7 @@ fn unit_family(u: Unit) -> u8 {
 /// What a resolved operand measures, for unit checks.
 #[derive(Clone, Copy, PartialEq)]
 enum Dim {
+    Date,
     Unit(Unit),
     Count,
     Age,
@@ -420,6 +421,7 @@ impl Compiler<'_> {
             ElementKind::Count => Dim::Count,
             ElementKind::Age => Dim::Age,
             ElementKind::Grade(_) => Dim::Grade,
+            ElementKind::Date => Dim::Date,
             _ => Dim::Other,
         })
     }
@@ -440,6 +442,7 @@ impl Compiler<'_> {
                 Some(u) => (Operand::Quantity(Quantity { value: q.value, unit: u }), Dim::Unit(u)),
                 None => (Operand::Number(q.value), Dim::Bare),
             }),
+            OperandAst::Date(d) => Some((Operand::Date(d.node), Dim::Date)),
             OperandAst::Drug(names, _) => {
                 Some((Operand::Drug(names.iter().map(|n| n.node.clone()).collect()), Dim::Unit(Unit::Gram)))
             }
@@ -1030,6 +1033,7 @@ fn dims_compatible(a: Dim, b: Dim) -> bool {
         (Dim::Count, Dim::Bare) | (Dim::Bare, Dim::Count) | (Dim::Count, Dim::Count) => true,
         (Dim::Age, Dim::Bare) | (Dim::Bare, Dim::Age) | (Dim::Age, Dim::Age) => true,
         (Dim::Grade, Dim::Grade) => true,
+        (Dim::Date, Dim::Date) => true,
         (Dim::Bare, Dim::Bare) => true,
         // A bare number against money/quantity is ambiguous: require the unit.
         _ => false,
@@ -1043,6 +1047,7 @@ fn dim_name(d: Dim) -> String {
         Dim::Age => "an age in years".into(),
         Dim::Bare => "a plain number".into(),
         Dim::Grade => "a grade".into(),
+        Dim::Date => "a date".into(),
         Dim::Other => "a non-numeric element".into(),
     }
 }

@@ -4,7 +4,7 @@
 //! name, and the province. Conditions never fail: a missing element is false / absent, so an unknown fact
 //! never selects a heavier band.
 
-use super::model::{CmpOp, Cond, ElementKind, KnowledgeBase, Operand, ResolvedThreshold, Value};
+use super::model::{CmpOp, Cond, Date, ElementKind, KnowledgeBase, Operand, ResolvedThreshold, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -86,7 +86,10 @@ impl Facts {
 
     fn operand(&self, o: &Operand, kb: &KnowledgeBase, used: &mut Vec<ThresholdUse>) -> Option<f64> {
         match o {
-            Operand::Element(n) => self.number(n),
+            Operand::Element(n) => match self.values.get(n) {
+                Some(Value::Date(d)) => Some(day_number(*d)),
+                _ => self.number(n),
+            },
             Operand::Threshold(n) => {
                 let t = kb.thresholds.get(n)?;
                 let r = t.resolve(self.province.as_deref());
@@ -100,6 +103,7 @@ impl Facts {
             Operand::Number(x) => Some(*x),
             Operand::Level(_) => None,
             Operand::Drug(ts) => Some(self.drug_grams(ts)),
+            Operand::Date(d) => Some(day_number(*d)),
         }
     }
 
@@ -134,4 +138,9 @@ fn compare(x: f64, op: CmpOp, y: f64) -> bool {
         CmpOp::Eq => (x - y).abs() < 1e-9,
         CmpOp::Ne => (x - y).abs() >= 1e-9,
     }
+}
+
+/// A date as a number that orders like the calendar (not a day count: only comparisons use it).
+fn day_number(d: Date) -> f64 {
+    f64::from(d.year) * 10_000.0 + f64::from(d.month) * 100.0 + f64::from(d.day)
 }

@@ -385,6 +385,8 @@ pub enum Operand {
     Level(String),
     /// Total grams of the listed drug types (official names).
     Drug(Vec<String>),
+    /// A date, compared with a date element (the law in force on the offence date, 刑法第12条).
+    Date(Date),
 }
 
 /// A condition over elements.

@@ -171,7 +171,8 @@ fn resolve_operand(kb: &KnowledgeBase, facts: &Facts, o: &Operand, warnings: &mu
         Operand::Number(x) => Some((*x, format!("{x}"))),
         Operand::Element(e) => facts.number(e).map(|v| (v, format!("{e} = {v}"))),
         Operand::Drug(ts) => Some((facts.drug_grams(ts), format!("drug({})", ts.join(", ")))),
-        Operand::Level(_) => None,
+        // An increment counts amounts above a base; a level or a date is no such base.
+        Operand::Level(_) | Operand::Date(_) => None,
     }
 }
 
