@@ -16,7 +16,7 @@ fn args() -> Option<EvalTermsArgs> {
         return None;
     }
     let limit = std::env::var("LEXPRO_EVAL_LIMIT").ok().and_then(|v| v.parse().ok());
-    Some(EvalTermsArgs { gold, knowledge: root.join("knowledge"), limit, top: 15, gold_charges: false, calibrate: false, holdout: false })
+    Some(EvalTermsArgs { gold, knowledge: Some(root.join("knowledge")), limit, top: 15, gold_charges: false, calibrate: false, holdout: false })
 }
 
 #[test]

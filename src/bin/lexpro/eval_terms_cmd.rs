@@ -91,19 +91,14 @@ fn engine_report(engine: &Engine, kb: &KnowledgeBase, gold: &[CailCase], params:
 }
 
 /// Runs the command.
-pub fn run(args: EvalTermsArgs, kb_opts: &crate::common::KbOpts) -> anyhow::Result<()> {
-    if kb_opts.store.is_some() {
-        anyhow::bail!("eval terms reads a knowledge directory (--kb DIR), not a store");
-    }
-    if kb_opts.cases.is_some() {
-        anyhow::bail!("eval terms sentences on the rules path; --cases is not used here");
-    }
+/// `args.knowledge` is the directory (the binary fills it from the global `--kb`); None: the default one.
+pub fn run(args: EvalTermsArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.gold).with_context(|| format!("reading {}", args.gold.display()))?;
     let mut gold = parse_cail(&text).with_context(|| format!("{}", args.gold.display()))?;
     if let Some(n) = args.limit {
         gold.truncate(n);
     }
-    let dir = args.knowledge.clone().unwrap_or_else(|| kb_opts.dir());
+    let dir = args.knowledge.clone().unwrap_or_else(lexpro::engine::default_knowledge_dir);
     let checked = lexpro::kb::check_dir(&dir).with_context(|| format!("loading {}", dir.display()))?;
     if checked.error_count() > 0 {
         eprintln!("warning: {} error(s) in the knowledge base; evaluating what compiled", checked.error_count());

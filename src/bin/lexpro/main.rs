@@ -81,7 +81,14 @@ fn main() {
         Command::Batch(a) => batch_cmd::run(a, &kb),
         Command::Eval(EvalCommand::Judgments(a)) => eval_judgments_cmd::run(a, &kb),
         Command::Eval(EvalCommand::Elements(a)) => extract_cmd::run_eval(a),
-        Command::Eval(EvalCommand::Terms(a)) => eval_terms_cmd::run(a, &kb),
+        Command::Eval(EvalCommand::Terms(mut a)) => {
+            if kb.store.is_some() || kb.cases.is_some() {
+                Err(anyhow::anyhow!("eval terms reads a knowledge directory (--kb DIR) and uses no --store or --cases"))
+            } else {
+                a.knowledge = a.knowledge.or_else(|| Some(kb.dir()));
+                eval_terms_cmd::run(a)
+            }
+        }
         Command::Cases(a) => cases_cmd::run(a),
         Command::Repl(a) => repl_cmd::run(a, &kb),
     };
