@@ -377,8 +377,9 @@ fn operand(cx: &mut Ctx, p: Pair) -> OperandAst {
         Rule::ident => OperandAst::Name(cx.spanned(&inner, inner.as_str().to_string())),
         Rule::date => match cx.date(&inner) {
             Some(d) => OperandAst::Date(d),
-            // Already reported (E0404); a placeholder keeps the rest of the file checkable.
-            None => OperandAst::Qty(QtyAst { value: 0.0, unit: None, span }),
+            // Already reported (E0404); a placeholder date keeps the rest of the file checkable without a
+            // second, derived error about comparing a date.
+            None => OperandAst::Date(Spanned { node: crate::kb::model::Date { year: 1970, month: 1, day: 1 }, span }),
         },
         _ => OperandAst::Qty(cx.qty(inner)),
     }
