@@ -910,44 +910,30 @@ fn claim_words() -> &'static regex::Regex {
 /// A name shared by more charges than this is a class of offences, not a charge.
 const MAX_NAMED_OWNERS: usize = 4;
 
-fn is_prior_conviction(fact: &str, start: usize, end: usize) -> bool {
-    let before: String = fact[..start]
-        .chars()
-        .rev()
-        .take(10)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    let clause_before = before.rsplit(['。', '；', ';']).next().unwrap_or("");
-    if clause_before.contains('曾')
-        || clause_before.contains("前科")
-        || clause_before.contains("因犯")
-    {
-        return true;
-    }
+/// The match's clause around it: before it at most `back` characters, cut at the last of `seps`; after it at
+/// most 24 characters, cut at the next clause end.
+fn clause_around(fact: &str, start: usize, end: usize, back: usize, seps: &[char]) -> (String, String) {
+    let before: String = fact[..start].chars().rev().take(back).collect::<Vec<_>>().into_iter().rev().collect();
+    let before = before.rsplit(seps).next().unwrap_or("").to_string();
     let after: String = fact[end..].chars().take(24).collect();
-    let clause_after = after
-        .split(['。', '；', ';', '，', ','])
-        .next()
-        .unwrap_or("");
-    ["判处", "被判", "刑满", "释放", "假释", "服刑"]
-        .iter()
-        .any(|w| clause_after.contains(w))
+    let after = after.split(['。', '；', ';', '，', ',']).next().unwrap_or("").to_string();
+    (before, after)
+}
+
+/// True when a charge named at `start..end` is the name of a prior conviction (曾因盗窃罪被判处…).
+fn is_prior_conviction(fact: &str, start: usize, end: usize) -> bool {
+    let (before, after) = clause_around(fact, start, end, 10, &['。', '；', ';']);
+    before.contains('曾') || before.contains("前科") || before.contains("因犯")
+        || ["判处", "被判", "刑满", "释放", "假释", "服刑"].iter().any(|w| after.contains(w))
 }
 
 /// True when the cue match at `start..end` describes the act of a prior conviction: its clause begins with
 /// 曾因 / 因犯 / 前科 …, or goes on to the sentence served (被判处, 刑满释放 …). Stricter than
 /// [`is_prior_conviction`] before the match: 曾 alone is also a surname (曾某).
 fn is_prior_act(fact: &str, start: usize, end: usize) -> bool {
-    let before: String = fact[..start].chars().rev().take(16).collect::<Vec<_>>().into_iter().rev().collect();
-    let clause_before = before.rsplit(['。', '；', ';', '，', ',']).next().unwrap_or("");
-    if ["曾因", "曾经因", "曾于", "曾被", "前科", "因犯", "因涉嫌"].iter().any(|w| clause_before.contains(w)) {
-        return true;
-    }
-    let after: String = fact[end..].chars().take(24).collect();
-    let clause_after = after.split(['。', '；', ';', '，', ',']).next().unwrap_or("");
-    ["被判处", "被判刑", "判处有期徒刑", "刑满释放", "被劳动教养", "被行政拘留"].iter().any(|w| clause_after.contains(w))
+    let (before, after) = clause_around(fact, start, end, 16, &['。', '；', ';', '，', ',']);
+    ["曾因", "曾经因", "曾于", "曾被", "前科", "因犯", "因涉嫌"].iter().any(|w| before.contains(w))
+        || ["被判处", "被判刑", "判处有期徒刑", "刑满释放", "被劳动教养", "被行政拘留"].iter().any(|w| after.contains(w))
 }
 
 #[cfg(test)]
