@@ -252,6 +252,18 @@ __device__ __forceinline__ void for_groups(const T* row, const u32* mask, u32 V,
 
 // ---------------------------------------------------------------- block helpers
 
+// The block's shared state and its dynamic shared memory (the candidate list). Under the host emulator
+// (tests/emu/cuda_emu.h) they come from the emulator's per-block storage instead.
+#ifndef LEXPRO_EMU
+#define LEXPRO_BLOCK_SHARED(s, dyn) \
+    __shared__ Shared s;            \
+    extern __shared__ u32 dyn[]
+#else
+#define LEXPRO_BLOCK_SHARED(s, dyn)   \
+    Shared& s = *emu_shared<Shared>(); \
+    u32* dyn = emu_dynamic_shared()
+#endif
+
 struct Shared {
     u64 best;
     u32 flags;
@@ -396,7 +408,7 @@ struct ListSrc {
     }
 };
 
-// L read straight from the row (when it does not fit in shared memory).
+// L read straight from the row (when it does not fit in shared memory), or from a slice of it.
 template <class T>
 struct RowSrc {
     const T* row;
@@ -405,9 +417,10 @@ struct RowSrc {
     bool vec;
     float inv_t, cut, M;
     u32 bmax;
+    u32 gb, ge;  // the groups visited: the whole row, or one block's slice (wide kernels)
     template <class F>
     __device__ __forceinline__ void each(F f) const {
-        for_groups(row, mask, V, vec, [&](u32 g, u32 allowed, const float* x) {
+        for_groups_in(row, mask, V, vec, gb, ge, [&](u32 g, u32 allowed, const float* x) {
 #pragma unroll
             for (int j = 0; j < 4; ++j) {
                 if (!((allowed >> j) & 1u)) continue;
@@ -485,9 +498,11 @@ __device__ u32 select_weighted(Shared& s, const Src& src, KeyF keyf, double targ
 // id), which survives every cut; the bound then rises with the thread's best score. A token whose
 // noise bits show that it cannot reach the bound skips the two logarithms (noise_cannot_reach), and
 // the Philox call is shared by the four tokens of a group when they come in order (row sources).
+// Returns the block's best packed (score, id), 0 when no survivor was seen (never with PRUNE, which
+// starts from `arg`).
 template <bool PRUNE, class Src>
-__device__ int draw(Shared& s, const Src& src, const RowPlan& p, float M, u32 vk, u32 idcut, u32 tstar,
-                    float floor_z, u32 arg) {
+__device__ u64 draw_best(Shared& s, const Src& src, const RowPlan& p, float M, u32 vk, u32 idcut, u32 tstar,
+                         float floor_z, u32 arg) {
     const float hopeless = __fsub_rn(M, 2.83f);
     u64 best = 0ull;
     float bound = hopeless;
@@ -524,7 +539,14 @@ __device__ int draw(Shared& s, const Src& src, const RowPlan& p, float M, u32 vk
         const u64 pk = pack_best(score, id);
         best = pk > best ? pk : best;
     });
-    best = block_max_u64(s, best);
+    return block_max_u64(s, best);
+}
+
+// The drawn token, as a result code.
+template <bool PRUNE, class Src>
+__device__ int draw(Shared& s, const Src& src, const RowPlan& p, float M, u32 vk, u32 idcut, u32 tstar,
+                    float floor_z, u32 arg) {
+    const u64 best = draw_best<PRUNE>(s, src, p, M, vk, idcut, tstar, floor_z, arg);
     return best ? (int)(~(u32)best) : CODE_ALL_MASKED;
 }
 
@@ -590,17 +612,182 @@ __device__ int cut_and_draw(Shared& s, const Src& src, const RowPlan& p, float M
     return draw<PRUNE>(s, src, p, M, vk, idcut, tstar, floor_z, arg);
 }
 
+// Pass 2 over the groups [gb, ge): a 1024-bin histogram over d = M - z of the candidates (z >= cut) with
+// exact counts and fixed-point weights, in s.cnt / s.wt (zeroed first).
+template <class T>
+__device__ __forceinline__ void candidate_histogram(Shared& s, const T* row, const u32* mask, u32 V, bool vec, u32 gb,
+                                                    u32 ge, const RowPlan& p, float M, float cut) {
+    for (u32 b = threadIdx.x; b < NBINS; b += THREADS) {
+        s.cnt[b] = 0;
+        s.wt[b] = 0;
+    }
+    __syncthreads();
+    for_groups_in(row, mask, V, vec, gb, ge, [&](u32 g, u32 allowed, const float* x) {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            if (!((allowed >> j) & 1u)) continue;
+            const float z = scaled(x[j], p.inv_temp);
+            if (!(z >= cut)) continue;
+            const u32 b = bin_of(M, z);
+            atomicAdd(&s.cnt[b], 1u);
+            const u64 w = weight_of(__fsub_rn(z, M));
+            if (w) atomicAdd(&s.wt[b], w);
+        }
+    });
+    __syncthreads();
+}
+
+// From the histogram in s.cnt / s.wt, locates the bins of the cuts (warp 0, serial over the 1024 bins
+// in 32-bin lanes) and chooses how the cut stage runs. Leaves in shared memory: sel_digit = bmax (last
+// bin of L), sel_found = top-k live, sel_above_w = weight of all candidates, eq_count = |L|, mode,
+// n_bnd / acc_bnd (the top-p boundary bin's size and the weight above it); n_list = 0.
+__device__ __forceinline__ void locate_cuts(Shared& s, const RowPlan& p, float M, float cut) {
+    if (threadIdx.x < 32) {
+        const u32 lane = threadIdx.x;
+        u32 c = 0;
+        u64 w = 0;
+        for (u32 b = lane * 32u; b < lane * 32u + 32u; ++b) {
+            c += s.cnt[b];
+            w += s.wt[b];
+        }
+        u32 ci = c;
+        u64 wi = w;
+#pragma unroll
+        for (int o = 1; o < 32; o <<= 1) {
+            const u32 tc = __shfl_up_sync(0xffffffffu, ci, o);
+            const u64 tw = __shfl_up_sync(0xffffffffu, wi, o);
+            if (lane >= (u32)o) {
+                ci += tc;
+                wi += tw;
+            }
+        }
+        const u32 n_cand = __shfl_sync(0xffffffffu, ci, 31);
+        const u64 w_all = __shfl_sync(0xffffffffu, wi, 31);
+        // top-k bin: first bin where the count from the top reaches k.
+        u32 bk = NBINS;
+        if ((p.flags & FLAG_TOP_K) && p.top_k <= n_cand) {
+            const unsigned bal = __ballot_sync(0xffffffffu, ci >= p.top_k);
+            const u32 l = (u32)(__ffs(bal) - 1);
+            if (lane == l) {
+                u32 run = ci - c;
+                for (u32 b = lane * 32u;; ++b) {
+                    run += s.cnt[b];
+                    if (run >= p.top_k) {
+                        bk = b;
+                        break;
+                    }
+                }
+            }
+            bk = __shfl_sync(0xffffffffu, bk, l);
+        }
+        const bool topk_live = bk < NBINS;
+        u32 bmax = NBINS - 1;
+        u32 bp = NBINS;      // top-p boundary bin (when top-k is not live)
+        u64 acc_bp = 0;      // weight of the bins above bp
+        u32 bm = NBINS - 1;  // min-p boundary bin
+        if (topk_live) bmax = bk;
+        if ((p.flags & FLAG_TOP_P) && !topk_live) {
+            const double target = (double)p.top_p * (double)w_all;
+            const unsigned bal = __ballot_sync(0xffffffffu, (double)wi >= target);
+            const u32 l = bal ? (u32)(__ffs(bal) - 1) : 31u;
+            u32 b_found = NBINS - 1;
+            u64 acc_found = 0;
+            if (lane == l && bal) {
+                u64 run = wi - w;
+                for (u32 b = lane * 32u; b < lane * 32u + 32u; ++b) {
+                    if ((double)(run + s.wt[b]) >= target) {
+                        b_found = b;
+                        acc_found = run;
+                        break;
+                    }
+                    run += s.wt[b];
+                }
+            }
+            bp = __shfl_sync(0xffffffffu, b_found, l);
+            acc_bp = __shfl_sync(0xffffffffu, acc_found, l);
+            bmax = bp < bmax ? bp : bmax;
+        }
+        if ((p.flags & FLAG_MIN_P) && !((p.flags & FLAG_TOP_P) && topk_live)) {
+            const float floor_z = __fadd_rn(M, p.log_min_p);
+            bm = floor_z >= cut ? bin_of(M, floor_z) : NBINS - 1;
+            bmax = bm < bmax ? bm : bmax;
+        }
+        // |L| = candidates in bins <= bmax.
+        u32 mine = 0;
+        for (u32 b = lane * 32u; b < lane * 32u + 32u; ++b)
+            if (b <= bmax) mine += s.cnt[b];
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) mine += __shfl_xor_sync(0xffffffffu, mine, o);
+        u32 mode = MODE_GENERIC;
+        if (mine <= CAP) mode = MODE_LIST;
+        else if (!topk_live && bp < NBINS && bp <= bm && s.cnt[bp] <= CAP) mode = MODE_REFINE;
+        else if (!topk_live && (bp == NBINS || bm < bp)) mode = MODE_DIRECT;
+        if (lane == 0) {
+            s.sel_digit = bmax;
+            s.sel_found = topk_live ? 1u : 0u;
+            s.sel_above_w = w_all;
+            s.eq_count = mine;
+            s.n_list = 0;
+            s.mode = mode;
+            s.n_bnd = bp < NBINS ? s.cnt[bp] : 0u;
+            s.acc_bnd = acc_bp;
+        }
+    }
+    __syncthreads();
+}
+
+// The groups [gb, ge) of piece `piece` when a row's `groups` are split over `nsplit` blocks.
+__device__ __forceinline__ void slice_of(u32 groups, u32 nsplit, u32 piece, u32& gb, u32& ge) {
+    const u32 per = (groups + nsplit - 1u) / nsplit;
+    gb = piece * per < groups ? piece * per : groups;
+    ge = gb + per < groups ? gb + per : groups;
+}
+
+// Wide kernels: what one launch leaves for the next about a row (64 bytes; WideState in
+// src/sample/cuda/enabled.rs allocates rows of it, zeroed).
+struct WideState {
+    float M;        // max z (wide_pass1)
+    u32 arg;        // its token, lowest id on ties (wide_pass1)
+    u32 pending;    // 1 while the row still needs wide_hist / wide_draw
+    u32 mode;       // MODE_* (wide_hist)
+    u32 bmax;       // last bin of L (wide_hist)
+    u32 topk_live;
+    u32 n_list;     // |L|
+    u32 n_bnd;      // tokens in the top-p boundary bin (MODE_REFINE)
+    u64 w_all;      // weight of all candidates
+    u64 acc_bnd;    // weight of the bins above the boundary bin
+    u64 best;       // wide_draw: max of the blocks' packed draws
+    u32 n_app;      // wide_draw: tokens appended to the row's list
+    u32 pad;
+};
+
+// The end of a row's slice work: every thread fences its global writes, thread 0 takes the row's
+// ticket, and the block that takes the last one gets true (the caller then finishes the row and
+// resets count[r] to 0). No block ever waits for another.
+__device__ __forceinline__ bool finish_ticket(Shared& s, u32* count, u32 r, u32 nsplit) {
+    __threadfence();
+    __syncthreads();
+    if (threadIdx.x == 0) s.last = atomicAdd(count + r, 1u) == nsplit - 1u ? 1u : 0u;
+    __syncthreads();
+    if (!s.last) return false;
+    __threadfence();
+    return true;
+}
+
 // ---------------------------------------------------------------- the kernel
 
 // SPLIT = false: the original kernels (one block per row). SPLIT = true: grid (rows, pieces); each of
 // a row's gridDim.y blocks runs pass 1 over its slice and publishes (max, plain draw, error flags) in
 // `part`; the last block to finish (atomic ticket in `count`, which it resets to 0 for the next launch)
 // combines them and runs the rest of the row alone. Both also use the noise pruning of draw<true>.
-template <class T, bool SPLIT>
+// WIDE (with SPLIT): the first of the wide kernels' three launches. The last block finishes greedy,
+// plain and failing rows as SPLIT does; for a row with cuts it leaves (M, argmax) in `ws` for
+// wide_hist_row and returns.
+template <class T, bool SPLIT, bool WIDE = false>
 __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__ masks, const RowPlan* __restrict__ plans,
-                           u32 V, int* __restrict__ out, u64* __restrict__ part, u32* __restrict__ count) {
-    __shared__ Shared s;
-    extern __shared__ u32 dyn[];
+                           u32 V, int* __restrict__ out, u64* __restrict__ part, u32* __restrict__ count,
+                           WideState* __restrict__ ws = nullptr) {
+    LEXPRO_BLOCK_SHARED(s, dyn);
     u32* list_ids = dyn;
     float* list_zs = reinterpret_cast<float*>(dyn + CAP);
 
@@ -608,9 +795,8 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
     const u32 nsplit = SPLIT ? gridDim.y : 1u;
     const u32 piece = SPLIT ? blockIdx.y : 0u;
     const u32 groups = (V + 3u) / 4u;
-    const u32 per = (groups + nsplit - 1u) / nsplit;
-    const u32 gb = piece * per < groups ? piece * per : groups;
-    const u32 ge = gb + per < groups ? gb + per : groups;
+    u32 gb, ge;
+    slice_of(groups, nsplit, piece, gb, ge);
     const RowPlan p = plans[r];
     const T* row = logits + (u64)r * V;
     const u32* mask = masks ? masks + (u64)r * ((V + 31u) / 32u) : nullptr;
@@ -712,6 +898,7 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
         if (plain) best_draw = block_max_u64(s, bd);
         if (threadIdx.x == 0) count[r] = 0u;
     }
+    if (WIDE && threadIdx.x == 0) ws[r].pending = 0u;
     const u32 flags = s.flags;
     if (flags & 1u) {
         if (threadIdx.x == 0) out[r] = CODE_NAN;
@@ -738,120 +925,18 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
     const float M = from_okey((u32)(best_val >> 32));
     const u32 arg = ~(u32)best_val;  // the argmax of z (lowest id): it survives every cut
     const float cut = __fsub_rn(M, CANDIDATE_SPAN);
-
-    // pass 2: histogram over d = M - z of the candidates
-    for (u32 b = threadIdx.x; b < NBINS; b += THREADS) {
-        s.cnt[b] = 0;
-        s.wt[b] = 0;
+    if (WIDE) {
+        if (threadIdx.x == 0) {
+            ws[r].M = M;
+            ws[r].arg = arg;
+            ws[r].pending = 1u;
+        }
+        return;
     }
-    __syncthreads();
-    for_groups(row, mask, V, vec, [&](u32 g, u32 allowed, const float* x) {
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            if (!((allowed >> j) & 1u)) continue;
-            const float z = scaled(x[j], p.inv_temp);
-            if (!(z >= cut)) continue;
-            const u32 b = bin_of(M, z);
-            atomicAdd(&s.cnt[b], 1u);
-            const u64 w = weight_of(__fsub_rn(z, M));
-            if (w) atomicAdd(&s.wt[b], w);
-        }
-    });
-    __syncthreads();
 
-    // Locate the bins of the cuts (warp 0, serial over the 1024 bins in 32-bin lanes).
-    if (threadIdx.x < 32) {
-        const u32 lane = threadIdx.x;
-        u32 c = 0;
-        u64 w = 0;
-        for (u32 b = lane * 32u; b < lane * 32u + 32u; ++b) {
-            c += s.cnt[b];
-            w += s.wt[b];
-        }
-        u32 ci = c;
-        u64 wi = w;
-#pragma unroll
-        for (int o = 1; o < 32; o <<= 1) {
-            const u32 tc = __shfl_up_sync(0xffffffffu, ci, o);
-            const u64 tw = __shfl_up_sync(0xffffffffu, wi, o);
-            if (lane >= (u32)o) {
-                ci += tc;
-                wi += tw;
-            }
-        }
-        const u32 n_cand = __shfl_sync(0xffffffffu, ci, 31);
-        const u64 w_all = __shfl_sync(0xffffffffu, wi, 31);
-        // top-k bin: first bin where the count from the top reaches k.
-        u32 bk = NBINS;
-        if ((p.flags & FLAG_TOP_K) && p.top_k <= n_cand) {
-            const unsigned bal = __ballot_sync(0xffffffffu, ci >= p.top_k);
-            const u32 l = (u32)(__ffs(bal) - 1);
-            if (lane == l) {
-                u32 run = ci - c;
-                for (u32 b = lane * 32u;; ++b) {
-                    run += s.cnt[b];
-                    if (run >= p.top_k) {
-                        bk = b;
-                        break;
-                    }
-                }
-            }
-            bk = __shfl_sync(0xffffffffu, bk, l);
-        }
-        const bool topk_live = bk < NBINS;
-        u32 bmax = NBINS - 1;
-        u32 bp = NBINS;      // top-p boundary bin (when top-k is not live)
-        u64 acc_bp = 0;      // weight of the bins above bp
-        u32 bm = NBINS - 1;  // min-p boundary bin
-        if (topk_live) bmax = bk;
-        if ((p.flags & FLAG_TOP_P) && !topk_live) {
-            const double target = (double)p.top_p * (double)w_all;
-            const unsigned bal = __ballot_sync(0xffffffffu, (double)wi >= target);
-            const u32 l = bal ? (u32)(__ffs(bal) - 1) : 31u;
-            u32 b_found = NBINS - 1;
-            u64 acc_found = 0;
-            if (lane == l && bal) {
-                u64 run = wi - w;
-                for (u32 b = lane * 32u; b < lane * 32u + 32u; ++b) {
-                    if ((double)(run + s.wt[b]) >= target) {
-                        b_found = b;
-                        acc_found = run;
-                        break;
-                    }
-                    run += s.wt[b];
-                }
-            }
-            bp = __shfl_sync(0xffffffffu, b_found, l);
-            acc_bp = __shfl_sync(0xffffffffu, acc_found, l);
-            bmax = bp < bmax ? bp : bmax;
-        }
-        if ((p.flags & FLAG_MIN_P) && !((p.flags & FLAG_TOP_P) && topk_live)) {
-            const float floor_z = __fadd_rn(M, p.log_min_p);
-            bm = floor_z >= cut ? bin_of(M, floor_z) : NBINS - 1;
-            bmax = bm < bmax ? bm : bmax;
-        }
-        // |L| = candidates in bins <= bmax.
-        u32 mine = 0;
-        for (u32 b = lane * 32u; b < lane * 32u + 32u; ++b)
-            if (b <= bmax) mine += s.cnt[b];
-#pragma unroll
-        for (int o = 16; o > 0; o >>= 1) mine += __shfl_xor_sync(0xffffffffu, mine, o);
-        u32 mode = MODE_GENERIC;
-        if (mine <= CAP) mode = MODE_LIST;
-        else if (!topk_live && bp < NBINS && bp <= bm && s.cnt[bp] <= CAP) mode = MODE_REFINE;
-        else if (!topk_live && (bp == NBINS || bm < bp)) mode = MODE_DIRECT;
-        if (lane == 0) {
-            s.sel_digit = bmax;
-            s.sel_found = topk_live ? 1u : 0u;
-            s.sel_above_w = w_all;
-            s.eq_count = mine;
-            s.n_list = 0;
-            s.mode = mode;
-            s.n_bnd = bp < NBINS ? s.cnt[bp] : 0u;
-            s.acc_bnd = acc_bp;
-        }
-    }
-    __syncthreads();
+    // pass 2: histogram over d = M - z of the candidates, then the bins of the cuts
+    candidate_histogram(s, row, mask, V, vec, 0u, groups, p, M, cut);
+    locate_cuts(s, p, M, cut);
     const u32 bmax = s.sel_digit;
     const bool topk_live = s.sel_found != 0u;
     const u64 w_all = s.sel_above_w;
@@ -881,7 +966,7 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
         __syncthreads();
     }
     const float floor_z = (p.flags & FLAG_MIN_P) ? __fadd_rn(M, p.log_min_p) : __uint_as_float(0xff800000u);
-    const RowSrc<T> rsrc{row, mask, V, vec, p.inv_temp, cut, M, bmax};
+    const RowSrc<T> rsrc{row, mask, V, vec, p.inv_temp, cut, M, bmax, 0u, (V + 3u) / 4u};
     int result;
     if (mode == MODE_LIST) {
         const ListSrc src{list_ids, list_zs, n_list};
@@ -907,6 +992,199 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
     if (threadIdx.x == 0) out[r] = result;
 }
 
+// ---------------------------------------------------------------- wide kernels
+
+// The wide kernels spread every pass of a row with cuts over the row's gridDim.y blocks, in three
+// launches (all over grid (rows, pieces), none waiting for another block; each pass ends with the
+// ticket of finish_ticket, and the last block of the row does the row's serial part):
+//  wide_pass1  (sample_row<T, true, true>): pass 1; greedy, plain and failing rows end here.
+//  wide_hist:  every block histograms its slice and adds its non-empty bins to the row's global
+//              histogram; the last block reads it back (zeroing it for the next step), locates the
+//              cuts (locate_cuts) and picks the mode. MODE_GENERIC rows are finished there, by the
+//              last block rescanning the row (rare: a very large k, or a boundary bin over CAP).
+//  wide_draw:  MODE_LIST: every block appends its part of L to the row's global list; the last block
+//              loads the list into shared memory and runs cut_and_draw on it, as the original kernel.
+//              MODE_REFINE: every block draws over its tokens in the bins above the top-p boundary
+//              bin (they survive whatever t* is) and appends the boundary bin's tokens to the list;
+//              the last block finds t* in the list, draws over the list's survivors and keeps the
+//              larger of that and the blocks' draws. MODE_DIRECT: every block draws over its slice.
+// The drawn token is the one the original kernels draw: the same survivors, the same scores, and a
+// maximum does not depend on how the survivors are split.
+
+template <class T>
+__device__ void wide_hist_row(const T* __restrict__ logits, const u32* __restrict__ masks,
+                              const RowPlan* __restrict__ plans, u32 V, int* __restrict__ out, u32* __restrict__ count,
+                              WideState* __restrict__ ws, u32* __restrict__ hist_cnt, u64* __restrict__ hist_wt) {
+    LEXPRO_BLOCK_SHARED(s, dyn);
+    (void)dyn;
+    const u32 r = blockIdx.x;
+    WideState* w = ws + r;
+    if (!w->pending) return;
+    const u32 nsplit = gridDim.y;
+    const u32 groups = (V + 3u) / 4u;
+    u32 gb, ge;
+    slice_of(groups, nsplit, blockIdx.y, gb, ge);
+    const RowPlan p = plans[r];
+    const T* row = logits + (u64)r * V;
+    const u32* mask = masks ? masks + (u64)r * ((V + 31u) / 32u) : nullptr;
+    const bool vec = (V & 3u) == 0u;
+    const float M = w->M;
+    const u32 arg = w->arg;
+    const float cut = __fsub_rn(M, CANDIDATE_SPAN);
+
+    candidate_histogram(s, row, mask, V, vec, gb, ge, p, M, cut);
+    u32* gc = hist_cnt + (u64)r * NBINS;
+    u64* gw = hist_wt + (u64)r * NBINS;
+    for (u32 b = threadIdx.x; b < NBINS; b += THREADS) {
+        if (s.cnt[b]) atomicAdd(gc + b, s.cnt[b]);
+        if (s.wt[b]) atomicAdd(gw + b, s.wt[b]);
+    }
+    if (!finish_ticket(s, count, r, nsplit)) return;
+    for (u32 b = threadIdx.x; b < NBINS; b += THREADS) {
+        s.cnt[b] = __ldcg(gc + b);
+        s.wt[b] = __ldcg(gw + b);
+        gc[b] = 0u;
+        gw[b] = 0ull;
+    }
+    if (threadIdx.x == 0) count[r] = 0u;
+    __syncthreads();
+    locate_cuts(s, p, M, cut);
+    const u32 bmax = s.sel_digit;
+    const bool topk_live = s.sel_found != 0u;
+    const u64 w_all = s.sel_above_w;
+    const u32 n_list = s.eq_count;
+    const u32 mode = s.mode;
+    const u32 n_bnd = s.n_bnd;
+    const u64 acc_bnd = s.acc_bnd;
+    __syncthreads();
+    if (mode == MODE_GENERIC) {
+        init_prune_table(s);
+        __syncthreads();
+        const RowSrc<T> rsrc{row, mask, V, vec, p.inv_temp, cut, M, bmax, 0u, groups};
+        const int result = cut_and_draw<true>(s, rsrc, p, M, n_list, topk_live, w_all, arg);
+        if (threadIdx.x == 0) {
+            out[r] = result;
+            w->pending = 0u;
+        }
+        return;
+    }
+    if (threadIdx.x == 0) {
+        w->mode = mode;
+        w->bmax = bmax;
+        w->topk_live = topk_live ? 1u : 0u;
+        w->n_list = n_list;
+        w->n_bnd = n_bnd;
+        w->w_all = w_all;
+        w->acc_bnd = acc_bnd;
+        w->best = 0ull;
+        w->n_app = 0u;
+    }
+}
+
+template <class T>
+__device__ void wide_draw_row(const T* __restrict__ logits, const u32* __restrict__ masks,
+                              const RowPlan* __restrict__ plans, u32 V, int* __restrict__ out, u32* __restrict__ count,
+                              WideState* __restrict__ ws, u32* __restrict__ gids, float* __restrict__ gzs) {
+    LEXPRO_BLOCK_SHARED(s, dyn);
+    u32* list_ids = dyn;
+    float* list_zs = reinterpret_cast<float*>(dyn + CAP);
+    const u32 r = blockIdx.x;
+    WideState* w = ws + r;
+    if (!w->pending) return;
+    const u32 nsplit = gridDim.y;
+    const u32 groups = (V + 3u) / 4u;
+    u32 gb, ge;
+    slice_of(groups, nsplit, blockIdx.y, gb, ge);
+    const RowPlan p = plans[r];
+    const T* row = logits + (u64)r * V;
+    const u32* mask = masks ? masks + (u64)r * ((V + 31u) / 32u) : nullptr;
+    const bool vec = (V & 3u) == 0u;
+    const float M = w->M;
+    const u32 arg = w->arg;
+    const u32 mode = w->mode;
+    const u32 bmax = w->bmax;
+    const float cut = __fsub_rn(M, CANDIDATE_SPAN);
+    const float floor_z = (p.flags & FLAG_MIN_P) ? __fadd_rn(M, p.log_min_p) : __uint_as_float(0xff800000u);
+    u32* row_ids = gids + (u64)r * CAP;
+    float* row_zs = gzs + (u64)r * CAP;
+
+    init_prune_table(s);
+    if (threadIdx.x == 0) s.n_list = 0u;
+    __syncthreads();
+    if (mode == MODE_LIST || mode == MODE_REFINE) {
+        // This slice's part of the list: compacted in shared memory, then one global reservation.
+        const bool whole = mode == MODE_LIST;
+        for_groups_in(row, mask, V, vec, gb, ge, [&](u32 g, u32 allowed, const float* x) {
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                if (!((allowed >> j) & 1u)) continue;
+                const float z = scaled(x[j], p.inv_temp);
+                if (!(z >= cut)) continue;
+                const u32 b = bin_of(M, z);
+                if (whole ? b > bmax : b != bmax) continue;
+                const u32 slot = atomicAdd(&s.n_list, 1u);
+                list_ids[slot] = 4u * g + (u32)j;
+                list_zs[slot] = z;
+            }
+        });
+        __syncthreads();
+        const u32 n = s.n_list;
+        if (threadIdx.x == 0) s.sel_found = n ? atomicAdd(&w->n_app, n) : 0u;
+        __syncthreads();
+        const u32 base = s.sel_found;
+        for (u32 j = threadIdx.x; j < n; j += THREADS) {
+            row_ids[base + j] = list_ids[j];
+            row_zs[base + j] = list_zs[j];
+        }
+    }
+    if (mode == MODE_DIRECT || (mode == MODE_REFINE && bmax > 0u)) {
+        // Tokens that survive whatever the list decides: every candidate of L (DIRECT), or the bins
+        // strictly above the boundary bin, whose keys exceed every key in it (REFINE).
+        const u32 top = mode == MODE_DIRECT ? bmax : bmax - 1u;
+        const RowSrc<T> src{row, mask, V, vec, p.inv_temp, cut, M, top, gb, ge};
+        const u64 b = draw_best<true>(s, src, p, M, 0u, 0xffffffffu, 0u, floor_z, arg);
+        if (threadIdx.x == 0) atomicMax(&w->best, b);
+    }
+    if (!finish_ticket(s, count, r, nsplit)) return;
+
+    u64 best = __ldcg(&w->best);
+    int result;
+    if (mode == MODE_DIRECT) {
+        result = (int)(~(u32)best);
+    } else {
+        const u32 n = __ldcg(&w->n_app);
+        for (u32 j = threadIdx.x; j < n; j += THREADS) {
+            list_ids[j] = __ldcg(row_ids + j);
+            list_zs[j] = __ldcg(row_zs + j);
+        }
+        __syncthreads();
+        const ListSrc src{list_ids, list_zs, n};
+        if (mode == MODE_LIST) {
+            result = cut_and_draw<true>(s, src, p, M, n, __ldcg(&w->topk_live) != 0u, __ldcg(&w->w_all), arg);
+        } else {
+            const double target = (double)p.top_p * (double)__ldcg(&w->w_all);
+            const u32 tstar = select_weighted(
+                s, src,
+                [&](u32, float z, u32& key, u64& wt) {
+                    key = okey(z);
+                    wt = weight_of(__fsub_rn(z, M));
+                    return true;
+                },
+                target, __ldcg(&w->acc_bnd));
+            const u64 b = draw_best<true>(s, src, p, M, 0u, 0xffffffffu, tstar, floor_z, arg);
+            best = b > best ? b : best;
+            result = (int)(~(u32)best);
+        }
+    }
+    if (threadIdx.x == 0) {
+        out[r] = result;
+        w->pending = 0u;
+        w->best = 0ull;
+        w->n_app = 0u;
+        count[r] = 0u;
+    }
+}
+
 extern "C" __global__ void __launch_bounds__(THREADS)
 lexpro_sample_f32(const float* logits, const u32* masks, const RowPlan* plans, u32 V, int* out) {
     sample_row<float, false>(logits, masks, plans, V, out, nullptr, nullptr);
@@ -929,4 +1207,44 @@ extern "C" __global__ void __launch_bounds__(THREADS)
 lexpro_sample_split_bf16(const u16* logits, const u32* masks, const RowPlan* plans, u32 V, int* out, u64* part,
                          u32* count) {
     sample_row<u16, true>(logits, masks, plans, V, out, part, count);
+}
+
+// Wide kernels, launched in this order on one stream: grid (rows, pieces) each. `part` as the split
+// kernels; `count` one zeroed word per row; `ws` rows zeroed WideStates; `hist_cnt` / `hist_wt`
+// rows * NBINS zeroed words; `list_ids` / `list_zs` rows * CAP words. Every scratch word the kernels
+// change is back to zero after the third launch.
+extern "C" __global__ void __launch_bounds__(THREADS)
+lexpro_wide_pass1_f32(const float* logits, const u32* masks, const RowPlan* plans, u32 V, int* out, u64* part,
+                      u32* count, WideState* ws) {
+    sample_row<float, true, true>(logits, masks, plans, V, out, part, count, ws);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS)
+lexpro_wide_pass1_bf16(const u16* logits, const u32* masks, const RowPlan* plans, u32 V, int* out, u64* part,
+                       u32* count, WideState* ws) {
+    sample_row<u16, true, true>(logits, masks, plans, V, out, part, count, ws);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS)
+lexpro_wide_hist_f32(const float* logits, const u32* masks, const RowPlan* plans, u32 V, int* out, u32* count,
+                     WideState* ws, u32* hist_cnt, u64* hist_wt) {
+    wide_hist_row<float>(logits, masks, plans, V, out, count, ws, hist_cnt, hist_wt);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS)
+lexpro_wide_hist_bf16(const u16* logits, const u32* masks, const RowPlan* plans, u32 V, int* out, u32* count,
+                      WideState* ws, u32* hist_cnt, u64* hist_wt) {
+    wide_hist_row<u16>(logits, masks, plans, V, out, count, ws, hist_cnt, hist_wt);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS)
+lexpro_wide_draw_f32(const float* logits, const u32* masks, const RowPlan* plans, u32 V, int* out, u32* count,
+                     WideState* ws, u32* list_ids, float* list_zs) {
+    wide_draw_row<float>(logits, masks, plans, V, out, count, ws, list_ids, list_zs);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS)
+lexpro_wide_draw_bf16(const u16* logits, const u32* masks, const RowPlan* plans, u32 V, int* out, u32* count,
+                      WideState* ws, u32* list_ids, float* list_zs) {
+    wide_draw_row<u16>(logits, masks, plans, V, out, count, ws, list_ids, list_zs);
 }

@@ -88,17 +88,24 @@ def main(work: str) -> int:
 
     print(f"\ndevice: {head['device']}; measured D2D copy bandwidth {head['copy_bw'] / 1e12:.2f} TB/s (read + write)")
     print("V = 151,936; mask ~75% allowed; times per step (device time, CUDA events, inputs resident)")
-    print("split = split kernels (default); orig = original one-block-per-row kernels, same inputs, same run\n")
+    print("split = split kernels (default); orig = original one-block-per-row kernels; wide = wide kernels")
+    print("(three launches, every pass of a row spread over blocks); same inputs, same run\n")
     hdr = (f"| {'B':>3} | {'case':<24} | {'split us':>8} | {'graph us':>8} | {'orig us':>8} | {'orig graph':>10} | "
-           f"{'floor us':>8} | {'x floor':>7} | {'torch us':>9} | {'vs torch':>8} | {'parity split/orig':>17} |")
+           f"{'wide us':>8} | {'wide graph':>10} | {'floor us':>8} | {'x floor':>7} | {'wide x floor':>12} | "
+           f"{'torch us':>9} | {'vs torch':>8} | {'parity split/orig/wide':>22} |")
     print(hdr)
     print("|" + "|".join("-" * (len(c)) for c in hdr.split("|")[1:-1]) + "|")
     opt = lambda v, w: "" if v is None else f"{v:>{w}.1f}"
+    ratio = lambda v, f: "" if v is None else f"{v / f:.2f}"
     for r, ref in out:
+        parity = f"{r['parity']} / {r['legacy_parity']} / {r.get('wide_parity', '-')}"
+        vs_torch = "" if r["us"] is None else f"{ref / r['us']:.1f}x"
         print(
-            f"| {r['b']:>3} | {r['case']:<24} | {r['us']:>8.1f} | {opt(r['graph_us'], 8):>8} | {r['legacy_us']:>8.1f} | "
-            f"{opt(r['legacy_graph_us'], 10):>10} | {r['floor_us']:>8.1f} | {r['us'] / r['floor_us']:>7.2f} | "
-            f"{ref:>9.1f} | {ref / r['us']:>7.1f}x | {r['parity'] + ' / ' + r['legacy_parity']:>17} |"
+            f"| {r['b']:>3} | {r['case']:<24} | {opt(r['us'], 8):>8} | {opt(r['graph_us'], 8):>8} | "
+            f"{opt(r['legacy_us'], 8):>8} | {opt(r['legacy_graph_us'], 10):>10} | {opt(r.get('wide_us'), 8):>8} | "
+            f"{opt(r.get('wide_graph_us'), 10):>10} | {r['floor_us']:>8.1f} | {ratio(r['us'], r['floor_us']):>7} | "
+            f"{ratio(r.get('wide_us'), r['floor_us']):>12} | {ref:>9.1f} | "
+            f"{vs_torch:>8} | {parity:>22} |"
         )
     return 0
 

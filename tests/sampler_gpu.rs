@@ -1,14 +1,17 @@
 //! GPU checks of the CUDA sampler against the CPU twin: parity (greedy identical, seeded draws
 //! identical token for token), a chi-square test of the GPU's draws, batch-layout independence, the
 //! error cases, and (ignored by default, run by `scripts/gpu_check.sh`) the benchmark table inputs.
-//! Parity and errors are checked for both kernel families (original one block per row, and split).
+//! Parity and errors are checked for all three kernel families (original one block per row, split, wide).
 //! Every test skips with a notice when no CUDA device is usable; the prune-table check runs anywhere.
 #![cfg(feature = "cuda")]
 
 use lexpro::sample::spec::f32_to_bf16;
 use lexpro::sample::{
-    mask_words, Batch, CpuSampler, CudaSampler, Logits, RowRequest, SampleError, Sampler, SamplingParams,
+    mask_words, Batch, CpuSampler, CudaSampler, KernelFamily, Logits, RowRequest, SampleError, Sampler,
+    SamplingParams,
 };
+
+const FAMILIES: [KernelFamily; 3] = [KernelFamily::Original, KernelFamily::Split, KernelFamily::Wide];
 
 fn gpu(test: &str) -> Option<CudaSampler> {
     match CudaSampler::new() {
@@ -20,89 +23,9 @@ fn gpu(test: &str) -> Option<CudaSampler> {
     }
 }
 
-/// xorshift64* stream for test inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn unit(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        (-2.0 * self.unit().ln()).sqrt() * (2.0 * std::f64::consts::PI * self.unit()).cos()
-    }
-}
-
-/// Input shapes of logits rows.
-#[derive(Clone, Copy, Debug)]
-pub enum Shape {
-    /// Language-model-like: N(0, 2.5) plus a head of ~20 tokens lifted by 8–12.
-    Peaked,
-    /// Nearly flat: N(0, 0.05); top-p keeps most of the vocabulary (exercises the no-compaction path).
-    Flat,
-    /// Few distinct values (many ties).
-    Ties,
-}
-
-fn make_logits(rows: usize, v: usize, shape: Shape, seed: u64) -> Vec<f32> {
-    let mut out = Vec::with_capacity(rows * v);
-    for r in 0..rows {
-        let mut rng = Rng(seed ^ (r as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-        let start = out.len();
-        for _ in 0..v {
-            let x = match shape {
-                Shape::Peaked => 2.5 * rng.normal(),
-                Shape::Flat => 0.05 * rng.normal(),
-                Shape::Ties => (rng.next() % 6) as f64,
-            };
-            out.push(x as f32);
-        }
-        if let Shape::Peaked = shape {
-            for _ in 0..20 {
-                let i = (rng.next() % v as u64) as usize;
-                out[start + i] += (8.0 + 4.0 * rng.unit()) as f32;
-            }
-        }
-    }
-    out
-}
-
-/// Random mask with about `density` of the tokens allowed (never a fully masked row).
-fn make_mask(rows: usize, v: usize, density: f64, seed: u64) -> Vec<u32> {
-    let w = mask_words(v);
-    let mut rng = Rng(seed | 1);
-    let mut m = vec![0u32; rows * w];
-    for r in 0..rows {
-        for i in 0..v {
-            if rng.unit() < density {
-                m[r * w + i / 32] |= 1 << (i % 32);
-            }
-        }
-        m[r * w] |= 1;
-    }
-    m
-}
-
-fn param_sets() -> Vec<SamplingParams> {
-    let d = SamplingParams::default();
-    vec![
-        SamplingParams::greedy(),
-        SamplingParams { seed: 1, ..d },
-        SamplingParams { seed: 2, temperature: 0.7, ..d },
-        SamplingParams { seed: 3, top_k: 50, ..d },
-        SamplingParams { seed: 4, top_p: 0.9, ..d },
-        SamplingParams { seed: 5, top_k: 40, top_p: 0.8, temperature: 0.8, ..d },
-        SamplingParams { seed: 6, min_p: 0.05, ..d },
-        SamplingParams { seed: 7, top_k: 1000, top_p: 0.95, min_p: 0.02, temperature: 1.3 },
-        SamplingParams { seed: 8, top_k: 1, ..d },
-        SamplingParams { seed: 9, top_p: 0.5, temperature: 2.0, ..d },
-    ]
-}
+#[path = "common/sampler_cases.rs"]
+mod sampler_cases;
+use sampler_cases::{make_logits, make_mask, param_sets, Shape};
 
 /// One batch per (vocab, shape, dtype, mask); row `r` uses parameter set `(r + first) % 10`.
 /// Returns (draws compared, draws equal, greedy draws compared, greedy equal).
@@ -145,8 +68,8 @@ fn parity_case(
             c[k + 1] += 1;
         } else {
             eprintln!(
-                "mismatch split={} v={v} {shape:?} bf16={bf16} mask={density:?} row {r} {:?}: cpu {a} gpu {b}",
-                gpu.split(),
+                "mismatch {:?} v={v} {shape:?} bf16={bf16} mask={density:?} row {r} {:?}: cpu {a} gpu {b}",
+                gpu.family(),
                 reqs[r].params
             );
         }
@@ -158,10 +81,10 @@ fn parity_case(
 fn gpu_matches_cpu_token_for_token() {
     let Some(mut gpu) = gpu("gpu_matches_cpu_token_for_token") else { return };
     let mut failed = Vec::new();
-    for split in [false, true] {
-        gpu.set_split(split);
+    for family in FAMILIES {
+        gpu.set_family(family);
         if let Err(e) = parity_all(&mut gpu) {
-            failed.push(format!("split={split}: {e}"));
+            failed.push(format!("{family:?}: {e}"));
         }
     }
     assert!(failed.is_empty(), "{failed:?}");
@@ -198,8 +121,8 @@ fn parity_all(gpu: &mut CudaSampler) -> Result<(), String> {
     }
     let rate = total[1] as f64 / total[0] as f64;
     println!(
-        "parity (split kernels: {}): sampled {}/{} identical ({:.4}%), greedy {}/{} identical",
-        gpu.split(),
+        "parity ({:?} kernels): sampled {}/{} identical ({:.4}%), greedy {}/{} identical",
+        gpu.family(),
         total[1],
         total[0],
         100.0 * rate,
@@ -261,8 +184,8 @@ fn gpu_draws_pass_a_chi_square_test() {
 #[test]
 fn gpu_errors_and_layout_match_the_cpu() {
     let Some(mut gpu) = gpu("gpu_errors_and_layout_match_the_cpu") else { return };
-    for split in [false, true] {
-        gpu.set_split(split);
+    for family in FAMILIES {
+        gpu.set_family(family);
         errors_and_layout(&mut gpu, 1000);
         // Long rows: the split kernels spread each row over many blocks, so an error seen by one
         // block must reach the row's result.
@@ -344,48 +267,31 @@ fn gpu_benchmark() {
             let reqs = mk(params);
             let lg = if bf16 { Logits::Bf16(&half) } else { Logits::F32(&logits) };
             let batch = Batch { logits: lg, vocab: v, mask: Some(&mask), rows: &reqs };
+            // Uploaded with the wide family selected, so the batch carries the wide kernels' scratch.
+            gpu.set_family(KernelFamily::Wide);
             let mut db = gpu.upload(&batch).expect("upload");
             let want = CpuSampler::new().sample(&batch).expect("cpu");
             let fmt = |x: f64| if x.is_nan() { "null".to_string() } else { format!("{x:.3}") };
-            // Original kernels first, then the split kernels, on the same resident inputs.
+            // Original kernels first, then the split and the wide kernels, on the same resident inputs.
             let mut fields = Vec::new();
-            for (split, tag) in [(false, "legacy_"), (true, "")] {
-                gpu.set_split(split);
-                // Parity on the benchmark inputs too (a graph replay must give the same tokens again).
-                gpu.launch(&mut db).expect("launch");
-                let got = gpu.results(&db).expect("results");
-                let mut same = got.iter().zip(&want).filter(|(a, c)| a == c).count();
-                // Warm up for >= 150 ms so the clocks have left idle (an idle H200 runs its SMs at ~345 MHz).
-                let t0 = std::time::Instant::now();
-                while t0.elapsed() < std::time::Duration::from_millis(150) {
-                    for _ in 0..20 {
-                        gpu.launch(&mut db).expect("launch");
+            for (family, tag) in
+                [(KernelFamily::Original, "legacy_"), (KernelFamily::Split, ""), (KernelFamily::Wide, "wide_")]
+            {
+                gpu.set_family(family);
+                // An error in one family (e.g. the wide kernels, new on this device) is reported in
+                // its cells and the table goes on.
+                match time_family(&mut gpu, &mut db, &want, b) {
+                    Ok((us, graph_us, same)) => fields.push(format!(
+                        "\"{tag}us\": {us:.3}, \"{tag}graph_us\": {}, \"{tag}parity\": \"{same}/{b}\"",
+                        fmt(graph_us)
+                    )),
+                    Err(e) => {
+                        eprintln!("{family:?} kernels failed at B = {b}, {label}: {e}");
+                        fields.push(format!(
+                            "\"{tag}us\": null, \"{tag}graph_us\": null, \"{tag}parity\": \"error\""
+                        ));
                     }
-                    gpu.synchronize().expect("sync");
                 }
-                let iters = if b >= 64 { 50 } else { 200 };
-                let us = gpu.time_us(iters, || gpu.launch(&mut db)).expect("time");
-                let again = gpu.results(&db).expect("results");
-                if again != got {
-                    same = 0;
-                }
-                let graph_us = if b == 1 {
-                    let g = gpu.capture(&mut db).expect("capture");
-                    for _ in 0..3 {
-                        g.replay().expect("replay");
-                    }
-                    let t = gpu.time_us(iters, || g.replay()).expect("time graph");
-                    if gpu.results(&db).expect("results") != got {
-                        same = 0;
-                    }
-                    t
-                } else {
-                    f64::NAN
-                };
-                fields.push(format!(
-                    "\"{tag}us\": {us:.3}, \"{tag}graph_us\": {}, \"{tag}parity\": \"{same}/{b}\"",
-                    fmt(graph_us)
-                ));
             }
             let bytes = (b * v * if bf16 { 2 } else { 4 } + mask.len() * 4) as f64;
             lines.push(format!(
@@ -398,6 +304,47 @@ fn gpu_benchmark() {
     }
     std::fs::write(dir.join("lexpro.jsonl"), lines.join("\n") + "\n").expect("write results");
     println!("{}", lines.join("\n"));
+}
+
+/// Times the selected family on a resident batch: (µs per step, µs per graph replay at B = 1 else
+/// NaN, rows identical to the CPU twin, 0 when a repeated launch or a replay changed a token).
+fn time_family(
+    gpu: &mut CudaSampler,
+    db: &mut lexpro::sample::DeviceBatch,
+    want: &[u32],
+    b: usize,
+) -> Result<(f64, f64, usize), SampleError> {
+    // Parity on the benchmark inputs too (a graph replay must give the same tokens again).
+    gpu.launch(db)?;
+    let got = gpu.results(db)?;
+    let mut same = got.iter().zip(want).filter(|(a, c)| a == c).count();
+    // Warm up for >= 150 ms so the clocks have left idle (an idle H200 runs its SMs at ~345 MHz).
+    let t0 = std::time::Instant::now();
+    while t0.elapsed() < std::time::Duration::from_millis(150) {
+        for _ in 0..20 {
+            gpu.launch(db)?;
+        }
+        gpu.synchronize()?;
+    }
+    let iters = if b >= 64 { 50 } else { 200 };
+    let us = gpu.time_us(iters, || gpu.launch(db))?;
+    if gpu.results(db)? != got {
+        same = 0;
+    }
+    let graph_us = if b == 1 {
+        let g = gpu.capture(db)?;
+        for _ in 0..3 {
+            g.replay()?;
+        }
+        let t = gpu.time_us(iters, || g.replay())?;
+        if gpu.results(db)? != got {
+            same = 0;
+        }
+        t
+    } else {
+        f64::NAN
+    };
+    Ok((us, graph_us, same))
 }
 
 /// The split kernels skip a token's two logarithms when its 23 noise bits `j` are below

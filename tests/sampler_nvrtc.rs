@@ -19,7 +19,18 @@ fn sampler_kernels_compile_to_ptx() {
     // Hopper (the GPU check machines) and the oldest architecture the kernels claim (u64 shared atomics).
     for arch in ["compute_90", "compute_80"] {
         let ptx = compile_kernels(arch).unwrap_or_else(|e| panic!("{arch}: {e}"));
-        for name in ["lexpro_sample_f32", "lexpro_sample_bf16"] {
+        for name in [
+            "lexpro_sample_f32",
+            "lexpro_sample_bf16",
+            "lexpro_sample_split_f32",
+            "lexpro_sample_split_bf16",
+            "lexpro_wide_pass1_f32",
+            "lexpro_wide_pass1_bf16",
+            "lexpro_wide_hist_f32",
+            "lexpro_wide_hist_bf16",
+            "lexpro_wide_draw_f32",
+            "lexpro_wide_draw_bf16",
+        ] {
             assert!(ptx.contains(&format!(".entry {name}")), "{arch}: no entry {name}");
         }
         // No contraction: the CPU twin's arithmetic has no fused multiply-adds on floats.

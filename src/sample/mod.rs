@@ -157,6 +157,20 @@ pub fn best_available() -> Box<dyn Sampler> {
     }
 }
 
+/// Which kernels [`CudaSampler`] launches. All three give the CPU twin's tokens bit for bit; they
+/// differ in how a row's work is spread over the GPU (see docs/SAMPLER.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelFamily {
+    /// One block per row, one launch per step.
+    Original,
+    /// One launch per step; a row's first pass is spread over several blocks (small batches), the rest
+    /// of a row with cuts runs in one block. The default.
+    Split,
+    /// Three launches per step; every pass of a row with cuts (max, histogram, cut and draw) is spread
+    /// over several blocks. For small batches with top-k / top-p / min-p.
+    Wide,
+}
+
 /// Per-row plan shared by both paths (and laid out for the kernels, see `RowPlan` in sampler.cu).
 /// Host-side floats (`1/T`, `ln min_p`) are computed once here so both paths use the same bits.
 #[repr(C)]
@@ -235,6 +249,24 @@ impl RowPlan {
         })
     }
 
+    /// The plan as the kernel's 48-byte struct, word by word.
+    fn words(&self) -> [u32; 12] {
+        [
+            self.inv_temp.to_bits(),
+            self.top_p.to_bits(),
+            self.log_min_p.to_bits(),
+            self.top_k,
+            self.flags,
+            self.seed_lo,
+            self.seed_hi,
+            self.req_lo,
+            self.req_hi,
+            self.step,
+            self.pad[0],
+            self.pad[1],
+        ]
+    }
+
     pub(crate) fn seed(&self) -> u64 {
         u64::from(self.seed_lo) | (u64::from(self.seed_hi) << 32)
     }
@@ -242,6 +274,19 @@ impl RowPlan {
     pub(crate) fn request_id(&self) -> u64 {
         u64::from(self.req_lo) | (u64::from(self.req_hi) << 32)
     }
+}
+
+/// The per-row plans exactly as the kernels read them (`RowPlan` in `kernels/sampler.cu`: twelve
+/// 32-bit words, floats as their bits), after the same checks as [`Sampler::sample`]. For kernel
+/// harnesses such as the host emulation test (`tests/sampler_emu.rs`); samplers never need it.
+pub fn kernel_row_plans(batch: &Batch<'_>) -> Result<Vec<[u32; 12]>, SampleError> {
+    Ok(plan_batch(batch)?.iter().map(RowPlan::words).collect())
+}
+
+/// Kernel result codes (the token id, or a negative error code) as tokens or the lowest row's error,
+/// as [`Sampler::sample`] reports them. For kernel harnesses, like [`kernel_row_plans`].
+pub fn decode_kernel_results(codes: &[i32]) -> Result<Vec<u32>, SampleError> {
+    decode_results(codes)
 }
 
 /// Checks the batch shape and builds the row plans (shared by both samplers).

@@ -1,6 +1,6 @@
 //! `CudaSampler` when the crate is built without the `cuda` feature: same interface, never available.
 
-use super::{Batch, SampleError, Sampler};
+use super::{Batch, KernelFamily, SampleError, Sampler};
 
 /// The CUDA sampler; this build has no CUDA support, so [`CudaSampler::new`] always fails.
 #[derive(Debug)]
@@ -16,12 +16,12 @@ impl CudaSampler {
     }
 
     /// Kernel family choice of the CUDA build; nothing to choose here.
-    pub fn set_split(&mut self, _on: bool) {
+    pub fn set_family(&mut self, _family: KernelFamily) {
         match self.never {}
     }
 
     /// Kernel family choice of the CUDA build; no value of this type exists.
-    pub fn split(&self) -> bool {
+    pub fn family(&self) -> KernelFamily {
         match self.never {}
     }
 }

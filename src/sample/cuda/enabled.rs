@@ -11,7 +11,7 @@ use cudarc::driver::{
 };
 use cudarc::nvrtc::{compile_ptx_with_opts, CompileOptions};
 
-use super::{decode_results, mask_words, plan_batch, Batch, Logits, RowPlan, SampleError, Sampler};
+use super::{decode_results, mask_words, plan_batch, Batch, KernelFamily, Logits, RowPlan, SampleError, Sampler};
 
 /// The kernel source, embedded so the binary needs no file at run time.
 pub const KERNEL_SOURCE: &str = include_str!("../../../kernels/sampler.cu");
@@ -24,6 +24,11 @@ const LIST_BYTES: u32 = 4096 * 8;
 const MAX_PIECES: usize = 256;
 /// Fewest 4-token groups per block of a split row: below that the per-block overhead dominates.
 const MIN_GROUPS_PER_PIECE: usize = 256;
+/// Wide kernels' scratch per row: a `WideState` (64 bytes = 8 u64), the global histogram (`NBINS`
+/// counts and weights) and the candidate list (`CAP` ids and values), as in kernels/sampler.cu.
+const WIDE_STATE_WORDS: usize = 8;
+const NBINS: usize = 1024;
+const CAP: usize = 4096;
 
 // SAFETY: RowPlan is `repr(C)`, plain old data of 12 u32-sized fields, the layout of the kernel struct.
 unsafe impl DeviceRepr for RowPlan {}
@@ -65,16 +70,40 @@ pub fn compile_kernels(arch: &str) -> Result<String, SampleError> {
     Ok(ptx.to_src())
 }
 
+/// One kernel in its f32 and bf16 instantiations.
+struct KernelPair {
+    f32: CudaFunction,
+    bf16: CudaFunction,
+}
+
+impl KernelPair {
+    fn load(module: &Arc<cudarc::driver::CudaModule>, base: &str) -> Result<Self, SampleError> {
+        let f32_name = format!("{base}_f32");
+        let bf16_name = format!("{base}_bf16");
+        Ok(Self {
+            f32: module.load_function(&f32_name).map_err(dev(&f32_name))?,
+            bf16: module.load_function(&bf16_name).map_err(dev(&bf16_name))?,
+        })
+    }
+
+    fn for_logits(&self, logits: &DeviceLogits) -> &CudaFunction {
+        match logits {
+            DeviceLogits::F32(_) => &self.f32,
+            DeviceLogits::Bf16(_) => &self.bf16,
+        }
+    }
+}
+
 /// The CUDA sampler (one context, one stream, all kernels loaded).
 pub struct CudaSampler {
     ctx: Arc<CudaContext>,
     stream: Arc<CudaStream>,
-    f32_fn: CudaFunction,
-    bf16_fn: CudaFunction,
-    split_f32_fn: CudaFunction,
-    split_bf16_fn: CudaFunction,
-    /// Launch the split kernels (rows over several blocks, noise pruning) instead of the original ones.
-    split: bool,
+    original: KernelPair,
+    split: KernelPair,
+    wide_pass1: KernelPair,
+    wide_hist: KernelPair,
+    wide_draw: KernelPair,
+    family: KernelFamily,
     sms: usize,
     device: String,
 }
@@ -91,13 +120,24 @@ pub struct DeviceBatch {
     mask: Option<CudaSlice<u32>>,
     plans: CudaSlice<RowPlan>,
     out: CudaSlice<i32>,
-    /// Split kernels: per-(row, piece) partial results (3 words each) and per-row tickets (kept zero
-    /// between launches by the kernel itself).
+    /// Split and wide kernels: per-(row, piece) partial results (3 words each) and per-row tickets
+    /// (kept zero between launches by the kernels themselves).
     part: CudaSlice<u64>,
     count: CudaSlice<u32>,
+    /// Wide kernels' scratch, allocated by `upload` when the wide family is selected.
+    wide: Option<WideScratch>,
     pieces: u32,
     vocab: u32,
     rows: usize,
+}
+
+/// Per-row scratch of the wide kernels (zeroed; the kernels leave it zeroed after each step).
+struct WideScratch {
+    state: CudaSlice<u64>,
+    hist_cnt: CudaSlice<u32>,
+    hist_wt: CudaSlice<u64>,
+    list_ids: CudaSlice<u32>,
+    list_zs: CudaSlice<f32>,
 }
 
 enum DeviceLogits {
@@ -143,10 +183,11 @@ impl CudaSampler {
         let module = ctx
             .load_module(cudarc::nvrtc::Ptx::from_src(ptx))
             .map_err(dev("load PTX"))?;
-        let f32_fn = module.load_function("lexpro_sample_f32").map_err(dev("kernel f32"))?;
-        let bf16_fn = module.load_function("lexpro_sample_bf16").map_err(dev("kernel bf16"))?;
-        let split_f32_fn = module.load_function("lexpro_sample_split_f32").map_err(dev("kernel split f32"))?;
-        let split_bf16_fn = module.load_function("lexpro_sample_split_bf16").map_err(dev("kernel split bf16"))?;
+        let original = KernelPair::load(&module, "lexpro_sample")?;
+        let split = KernelPair::load(&module, "lexpro_sample_split")?;
+        let wide_pass1 = KernelPair::load(&module, "lexpro_wide_pass1")?;
+        let wide_hist = KernelPair::load(&module, "lexpro_wide_hist")?;
+        let wide_draw = KernelPair::load(&module, "lexpro_wide_draw")?;
         let stream = ctx.new_stream().map_err(dev("stream"))?;
         let device = ctx.name().unwrap_or_else(|_| "cuda device".into());
         let sms = ctx
@@ -155,26 +196,27 @@ impl CudaSampler {
         Ok(Self {
             ctx,
             stream,
-            f32_fn,
-            bf16_fn,
-            split_f32_fn,
-            split_bf16_fn,
-            split: true,
+            original,
+            split,
+            wide_pass1,
+            wide_hist,
+            wide_draw,
+            family: KernelFamily::Split,
             sms: usize::try_from(sms).unwrap_or(1).max(1),
             device,
         })
     }
 
-    /// Chooses the kernels: `true` (the default) launches the split kernels (a row spread over several
-    /// blocks when the batch is small, and noise pruning in the draw), `false` the original one block
-    /// per row. Both give the CPU twin's tokens; the original stays for comparison and as a fallback.
-    pub fn set_split(&mut self, on: bool) {
-        self.split = on;
+    /// Chooses the kernels (default [`KernelFamily::Split`]). All give the CPU twin's tokens. A batch
+    /// uploaded before the change keeps working unless the change is to [`KernelFamily::Wide`], whose
+    /// scratch `upload` allocates only while it is selected: upload such a batch again.
+    pub fn set_family(&mut self, family: KernelFamily) {
+        self.family = family;
     }
 
-    /// Whether the split kernels are used (see [`CudaSampler::set_split`]).
-    pub fn split(&self) -> bool {
-        self.split
+    /// The kernels launched (see [`CudaSampler::set_family`]).
+    pub fn family(&self) -> KernelFamily {
+        self.family
     }
 
     /// Blocks per row of the split kernels: enough blocks for about two per SM over the batch, at
@@ -213,6 +255,18 @@ impl CudaSampler {
         let pieces = self.pieces_for(rows, batch.vocab);
         let part = s.alloc_zeros::<u64>(3 * rows.max(1) * pieces).map_err(dev("alloc partials"))?;
         let count = s.alloc_zeros::<u32>(rows.max(1)).map_err(dev("alloc tickets"))?;
+        let wide = if self.family == KernelFamily::Wide {
+            let n = rows.max(1);
+            Some(WideScratch {
+                state: s.alloc_zeros::<u64>(WIDE_STATE_WORDS * n).map_err(dev("alloc wide state"))?,
+                hist_cnt: s.alloc_zeros::<u32>(NBINS * n).map_err(dev("alloc wide histogram"))?,
+                hist_wt: s.alloc_zeros::<u64>(NBINS * n).map_err(dev("alloc wide histogram"))?,
+                list_ids: s.alloc_zeros::<u32>(CAP * n).map_err(dev("alloc wide list"))?,
+                list_zs: s.alloc_zeros::<f32>(CAP * n).map_err(dev("alloc wide list"))?,
+            })
+        } else {
+            None
+        };
         Ok(DeviceBatch {
             logits,
             mask,
@@ -220,6 +274,7 @@ impl CudaSampler {
             out,
             part,
             count,
+            wide,
             pieces: pieces as u32,
             vocab: batch.vocab as u32,
             rows,
@@ -238,12 +293,13 @@ impl CudaSampler {
         self.stream.memcpy_htod(&plans, &mut db.plans).map_err(dev("upload plans"))
     }
 
-    /// Enqueues one sampling step (asynchronous: no host synchronisation).
+    /// Enqueues one sampling step (asynchronous: no host synchronisation). The wide family enqueues
+    /// its three kernels; a captured graph holds all of them.
     pub fn launch(&self, db: &mut DeviceBatch) -> Result<(), SampleError> {
         if db.rows == 0 {
             return Ok(());
         }
-        let pieces = if self.split { db.pieces } else { 1 };
+        let pieces = if self.family == KernelFamily::Original { 1 } else { db.pieces };
         let cfg = LaunchConfig {
             grid_dim: (db.rows as u32, pieces, 1),
             block_dim: (THREADS, 1, 1),
@@ -254,39 +310,51 @@ impl CudaSampler {
             Some(m) => m.device_ptr(s).0,
             None => 0,
         };
-        if self.split {
-            let (func, mut b) = match &db.logits {
-                DeviceLogits::F32(x) => {
-                    let mut b = s.launch_builder(&self.split_f32_fn);
-                    b.arg(x);
-                    ("split f32", b)
-                }
-                DeviceLogits::Bf16(x) => {
-                    let mut b = s.launch_builder(&self.split_bf16_fn);
-                    b.arg(x);
-                    ("split bf16", b)
-                }
-            };
-            b.arg(&mask_ptr).arg(&db.plans).arg(&db.vocab).arg(&mut db.out).arg(&mut db.part).arg(&mut db.count);
-            // SAFETY: argument list matches `lexpro_sample_split_*`; `upload` sized `part` for
-            // rows * pieces * 3 words and `count` (zeroed) for one word per row.
-            return unsafe { b.launch(cfg) }.map(|_| ()).map_err(dev(func));
-        }
-        let res = match &db.logits {
-            DeviceLogits::F32(x) => {
-                let mut b = s.launch_builder(&self.f32_fn);
-                b.arg(x).arg(&mask_ptr).arg(&db.plans).arg(&db.vocab).arg(&mut db.out);
-                // SAFETY: argument list matches `lexpro_sample_f32`; buffers are sized by `upload`.
-                unsafe { b.launch(cfg) }
-            }
-            DeviceLogits::Bf16(x) => {
-                let mut b = s.launch_builder(&self.bf16_fn);
-                b.arg(x).arg(&mask_ptr).arg(&db.plans).arg(&db.vocab).arg(&mut db.out);
-                // SAFETY: argument list matches `lexpro_sample_bf16`; buffers are sized by `upload`.
-                unsafe { b.launch(cfg) }
-            }
+        let logits_ptr: u64 = match &db.logits {
+            DeviceLogits::F32(x) => x.device_ptr(s).0,
+            DeviceLogits::Bf16(x) => x.device_ptr(s).0,
         };
-        res.map(|_| ()).map_err(dev("launch"))
+        match self.family {
+            KernelFamily::Original => {
+                let mut b = s.launch_builder(self.original.for_logits(&db.logits));
+                b.arg(&logits_ptr).arg(&mask_ptr).arg(&db.plans).arg(&db.vocab).arg(&mut db.out);
+                // SAFETY: argument list matches `lexpro_sample_{f32,bf16}` (the logits pointer is the
+                // buffer of the kernel's element type); buffers are sized by `upload`.
+                unsafe { b.launch(cfg) }.map(|_| ()).map_err(dev("launch original"))
+            }
+            KernelFamily::Split => {
+                let mut b = s.launch_builder(self.split.for_logits(&db.logits));
+                b.arg(&logits_ptr).arg(&mask_ptr).arg(&db.plans).arg(&db.vocab).arg(&mut db.out);
+                b.arg(&mut db.part).arg(&mut db.count);
+                // SAFETY: argument list matches `lexpro_sample_split_*`; `upload` sized `part` for
+                // rows * pieces * 3 words and `count` (zeroed) for one word per row.
+                unsafe { b.launch(cfg) }.map(|_| ()).map_err(dev("launch split"))
+            }
+            KernelFamily::Wide => {
+                let Some(w) = db.wide.as_mut() else {
+                    return Err(SampleError::Shape(
+                        "batch uploaded before the wide kernels were selected: upload it again".into(),
+                    ));
+                };
+                let mut b = s.launch_builder(self.wide_pass1.for_logits(&db.logits));
+                b.arg(&logits_ptr).arg(&mask_ptr).arg(&db.plans).arg(&db.vocab).arg(&mut db.out);
+                b.arg(&mut db.part).arg(&mut db.count).arg(&mut w.state);
+                // SAFETY: argument list matches `lexpro_wide_pass1_*`; `part` and `count` as for the
+                // split kernels, `state` holds one zeroed 64-byte WideState per row.
+                unsafe { b.launch(cfg) }.map_err(dev("launch wide pass 1"))?;
+                let mut b = s.launch_builder(self.wide_hist.for_logits(&db.logits));
+                b.arg(&logits_ptr).arg(&mask_ptr).arg(&db.plans).arg(&db.vocab).arg(&mut db.out);
+                b.arg(&mut db.count).arg(&mut w.state).arg(&mut w.hist_cnt).arg(&mut w.hist_wt);
+                // SAFETY: argument list matches `lexpro_wide_hist_*`; the histograms hold NBINS zeroed
+                // words per row.
+                unsafe { b.launch(cfg) }.map_err(dev("launch wide histogram"))?;
+                let mut b = s.launch_builder(self.wide_draw.for_logits(&db.logits));
+                b.arg(&logits_ptr).arg(&mask_ptr).arg(&db.plans).arg(&db.vocab).arg(&mut db.out);
+                b.arg(&mut db.count).arg(&mut w.state).arg(&mut w.list_ids).arg(&mut w.list_zs);
+                // SAFETY: argument list matches `lexpro_wide_draw_*`; the lists hold CAP words per row.
+                unsafe { b.launch(cfg) }.map(|_| ()).map_err(dev("launch wide draw"))
+            }
+        }
     }
 
     /// Waits for the step and returns the tokens (or the lowest row's error).

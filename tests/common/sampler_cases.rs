@@ -1,0 +1,90 @@
+//! Test inputs shared by the sampler's kernel checks (`tests/sampler_gpu.rs` on a device,
+//! `tests/sampler_emu.rs` under the host emulator): logits rows of three shapes, random masks, and the
+//! ten parameter sets every kernel family is checked on.
+#![allow(dead_code)]
+
+use lexpro::sample::{mask_words, SamplingParams};
+
+/// xorshift64* stream for test inputs.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn unit(&mut self) -> f64 {
+        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+    pub fn normal(&mut self) -> f64 {
+        (-2.0 * self.unit().ln()).sqrt() * (2.0 * std::f64::consts::PI * self.unit()).cos()
+    }
+}
+
+/// Input shapes of logits rows.
+#[derive(Clone, Copy, Debug)]
+pub enum Shape {
+    /// Language-model-like: N(0, 2.5) plus a head of ~20 tokens lifted by 8–12.
+    Peaked,
+    /// Nearly flat: N(0, 0.05); top-p keeps most of the vocabulary (exercises the no-compaction path).
+    Flat,
+    /// Few distinct values (many ties).
+    Ties,
+}
+
+pub fn make_logits(rows: usize, v: usize, shape: Shape, seed: u64) -> Vec<f32> {
+    let mut out = Vec::with_capacity(rows * v);
+    for r in 0..rows {
+        let mut rng = Rng(seed ^ (r as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let start = out.len();
+        for _ in 0..v {
+            let x = match shape {
+                Shape::Peaked => 2.5 * rng.normal(),
+                Shape::Flat => 0.05 * rng.normal(),
+                Shape::Ties => (rng.next() % 6) as f64,
+            };
+            out.push(x as f32);
+        }
+        if let Shape::Peaked = shape {
+            for _ in 0..20 {
+                let i = (rng.next() % v as u64) as usize;
+                out[start + i] += (8.0 + 4.0 * rng.unit()) as f32;
+            }
+        }
+    }
+    out
+}
+
+/// Random mask with about `density` of the tokens allowed (never a fully masked row).
+pub fn make_mask(rows: usize, v: usize, density: f64, seed: u64) -> Vec<u32> {
+    let w = mask_words(v);
+    let mut rng = Rng(seed | 1);
+    let mut m = vec![0u32; rows * w];
+    for r in 0..rows {
+        for i in 0..v {
+            if rng.unit() < density {
+                m[r * w + i / 32] |= 1 << (i % 32);
+            }
+        }
+        m[r * w] |= 1;
+    }
+    m
+}
+
+pub fn param_sets() -> Vec<SamplingParams> {
+    let d = SamplingParams::default();
+    vec![
+        SamplingParams::greedy(),
+        SamplingParams { seed: 1, ..d },
+        SamplingParams { seed: 2, temperature: 0.7, ..d },
+        SamplingParams { seed: 3, top_k: 50, ..d },
+        SamplingParams { seed: 4, top_p: 0.9, ..d },
+        SamplingParams { seed: 5, top_k: 40, top_p: 0.8, temperature: 0.8, ..d },
+        SamplingParams { seed: 6, min_p: 0.05, ..d },
+        SamplingParams { seed: 7, top_k: 1000, top_p: 0.95, min_p: 0.02, temperature: 1.3 },
+        SamplingParams { seed: 8, top_k: 1, ..d },
+        SamplingParams { seed: 9, top_p: 0.5, temperature: 2.0, ..d },
+    ]
+}
