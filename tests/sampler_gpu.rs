@@ -245,6 +245,10 @@ fn gpu_benchmark() {
     let v = 151_936usize;
     let bw = gpu.copy_bandwidth(1 << 30).expect("bandwidth");
     let mut lines = vec![format!("{{\"device\": \"{}\", \"copy_bw\": {bw}}}", gpu.device_name())];
+    // Every finished row is written at once, so a run cut short by the check's timeout keeps its table so far.
+    let results = dir.join("lexpro.jsonl");
+    let save = |lines: &[String]| std::fs::write(&results, lines.join("\n") + "\n").expect("write results");
+    save(&lines);
     let top_p = SamplingParams { seed: 11, top_p: 0.9, ..Default::default() };
     for &b in &[1usize, 8, 64, 512] {
         let logits = make_logits(b, v, Shape::Peaked, b as u64);
@@ -299,10 +303,11 @@ fn gpu_benchmark() {
                 fields.join(", "),
                 bytes / bw * 1e6
             ));
+            save(&lines);
         }
         let _ = gpu.synchronize();
     }
-    std::fs::write(dir.join("lexpro.jsonl"), lines.join("\n") + "\n").expect("write results");
+    save(&lines);
     println!("{}", lines.join("\n"));
 }
 
