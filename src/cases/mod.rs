@@ -244,7 +244,7 @@ fn get_u64(t: &sled::Tree, k: &[u8]) -> Result<u64, CasesError> {
 impl CaseIndex {
     /// Opens (or creates) the index in directory `path`.
     pub fn open(path: &Path) -> Result<CaseIndex, CasesError> {
-        Self::from_db(sled::open(path)?)
+        Self::from_db(crate::store::open_sled(path)?)
     }
 
     /// A throw-away index (tests, one-off evaluations).

@@ -136,6 +136,26 @@ fn swap_in(tmp: &Path, path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Opens a sled database, waiting up to a second for its file lock: sled locks the database exclusively,
+/// and another process opening it, or this process's previous handle whose background threads are still
+/// shutting down, may hold the lock for a moment. Any other error is returned at once.
+pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, sled::Error> {
+    let mut tries = 0;
+    loop {
+        match sled::open(path) {
+            Err(sled::Error::Io(e)) if tries < 20 && is_lock_contention(&e) => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_lock_contention(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("acquire lock")
+}
+
 /// Opens a store read-only: reads the knowledge base into memory and releases the database.
 pub fn open(path: &Path) -> Result<(KnowledgeBase, StoreMeta), StoreError> {
     let target = if path.exists() {
@@ -147,30 +167,7 @@ pub fn open(path: &Path) -> Result<(KnowledgeBase, StoreMeta), StoreError> {
     if !target.join("conf").exists() && !target.join("db").exists() {
         return Err(StoreError::Corrupt { path: target, reason: "not a sled database".into() });
     }
-    // sled takes an exclusive file lock; another process may hold it for a moment while opening.
-    let mut last = None;
-    let mut db = None;
-    for _ in 0..20 {
-        match sled::open(&target) {
-            Ok(d) => {
-                db = Some(d);
-                break;
-            }
-            Err(e) => {
-                last = Some(e);
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-        }
-    }
-    let db = match db {
-        Some(d) => d,
-        None => {
-            return Err(match last {
-                Some(e) => StoreError::Sled { path: target, source: e },
-                None => StoreError::Corrupt { path: target, reason: "cannot open".into() },
-            })
-        }
-    };
+    let db = open_sled(&target).map_err(|e| StoreError::Sled { path: target.clone(), source: e })?;
     let corrupt = |reason: String| StoreError::Corrupt { path: target.clone(), reason };
     let version = db.get("format_version").map_err(sled_err(&target))?.ok_or_else(|| corrupt("no format version (unfinished build?)".into()))?;
     let version: [u8; 4] = version.as_ref().try_into().map_err(|_| corrupt("format version is not 4 bytes".into()))?;
@@ -190,4 +187,37 @@ pub fn open(path: &Path) -> Result<(KnowledgeBase, StoreMeta), StoreError> {
 pub fn write_with_version(path: &Path, kb: &KnowledgeBase, version: u32) -> Result<(), StoreError> {
     let meta = StoreMeta { format_version: version, built_by: "test".into(), built_at: 0, articles: kb.articles.len(), charges: kb.charges.len(), files: 0 };
     write_db(path, kb, &meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database still locked by a handle that is being dropped opens once the lock is released,
+    /// instead of failing with "could not acquire lock".
+    #[test]
+    fn open_sled_waits_for_a_lock_being_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let first = sled::open(&path).unwrap();
+        first.insert("k", "v").unwrap();
+        first.flush().unwrap();
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            drop(first);
+        });
+        let second = open_sled(&path).unwrap();
+        assert_eq!(second.get("k").unwrap().as_deref(), Some(&b"v"[..]));
+        releaser.join().unwrap();
+    }
+
+    #[test]
+    fn open_sled_reports_other_errors_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, "x").unwrap();
+        let t = std::time::Instant::now();
+        assert!(open_sled(&file.join("db")).is_err());
+        assert!(t.elapsed() < std::time::Duration::from_millis(500));
+    }
 }
