@@ -259,11 +259,38 @@ pub fn decide_with(
     };
     let mut cands: Vec<Candidate> = candidates.to_vec();
     cands.sort_by(|a, b| b.score.total_cmp(&a.score));
+
+    // 0. A charge whose constitutive requirement (`requires`) does not hold on the facts is not a candidate:
+    //    a result crime without its result (交通肇事 without a death, a serious injury or the unpaid loss of
+    //    法释〔2000〕33号 第二条), whatever words match. Said in the trace for the leading candidates only.
+    let mut rank = 0usize;
+    cands.retain(|c| {
+        rank += 1;
+        let Some(ch) = kb.charges.iter().find(|x| x.name == c.charge) else { return true };
+        for r in &ch.requires {
+            let mut used = Vec::new();
+            if !ex.facts.eval(&r.when, kb, &mut used) {
+                if rank <= 6 {
+                    d.trace.push(
+                        TraceStep::new(
+                            "decide",
+                            format!("{} not decided: what the charge requires is not in the fact", c.charge),
+                        )
+                        .cite(r.source.cite.clone()),
+                    );
+                }
+                return false;
+            }
+        }
+        true
+    });
     if cands.is_empty() {
-        d.trace.push(TraceStep::new(
-            "decide",
-            "no candidate charge was retrieved; no charge decided",
-        ));
+        let why = if candidates.is_empty() {
+            "no candidate charge was retrieved; no charge decided"
+        } else {
+            "no retrieved charge has what it requires in the fact; no charge decided"
+        };
+        d.trace.push(TraceStep::new("decide", why));
         d.warnings.push("no applicable charge found".into());
         return d;
     }

@@ -289,6 +289,15 @@ pub struct ConvertAst {
     pub source: SourceAst,
 }
 
+/// `requires … source …`: what must be in the fact for the charge to be decided at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequireAst {
+    /// Condition.
+    pub when: CondAst,
+    /// Provenance.
+    pub source: SourceAst,
+}
+
 /// `charge "NAME" { … }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChargeAst {
@@ -314,6 +323,8 @@ pub struct ChargeAst {
     pub bands: Vec<BandAst>,
     /// Conversions.
     pub converts: Vec<ConvertAst>,
+    /// Constitutive requirements (all must hold).
+    pub requires: Vec<RequireAst>,
     /// Embedded tests.
     pub tests: Vec<TestAst>,
     /// Bool elements that hold whenever this charge is decided.

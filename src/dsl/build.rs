@@ -508,6 +508,7 @@ fn charge(cx: &mut Ctx, p: Pair) -> ChargeAst {
         guideline: None,
         bands: vec![],
         converts: vec![],
+        requires: vec![],
         tests: vec![],
         implies: vec![],
     };
@@ -536,6 +537,14 @@ fn charge(cx: &mut Ctx, p: Pair) -> ChargeAst {
                     let when = cond(cx, w);
                     let source = cx.source(s);
                     c.converts.push(ConvertAst { to, when, source });
+                }
+            }
+            Rule::requires_f => {
+                let mut ri = f.into_inner();
+                if let (Some(w), Some(s)) = (ri.next(), ri.next()) {
+                    let when = cond(cx, w);
+                    let source = cx.source(s);
+                    c.requires.push(RequireAst { when, source });
                 }
             }
             Rule::test => c.tests.push(test(cx, f)),

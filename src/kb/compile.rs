@@ -711,6 +711,12 @@ impl Compiler<'_> {
                 converts.push(Conversion { to: cv.to.node.clone(), when: w, source: Self::source(&cv.source) });
             }
         }
+        let mut requires = Vec::new();
+        for r in &c.requires {
+            if let Some(w) = self.cond(&r.when) {
+                requires.push(ChargeRequirement { when: w, source: Self::source(&r.source) });
+            }
+        }
         Charge {
             name: c.name.node.clone(),
             articles: c.articles.iter().map(|a| a.node.clone()).collect(),
@@ -723,6 +729,7 @@ impl Compiler<'_> {
             guideline: c.guideline.clone(),
             bands: out_bands,
             converts,
+            requires,
             implies: c.implies.iter().map(|i| i.node.clone()).collect(),
             loc: self.loc(c.name.span),
         }

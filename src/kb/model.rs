@@ -519,6 +519,16 @@ pub struct Conversion {
     pub source: Source,
 }
 
+/// What must be in the fact for a charge to be decided at all: the constitutive result of a result crime
+/// (交通肇事: 致人重伤、死亡或者使公私财产遭受重大损失). A fact without it cannot make the charge, whatever words match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChargeRequirement {
+    /// The condition on the facts.
+    pub when: Cond,
+    /// Provenance (the article or interpretation that makes it constitutive).
+    pub source: Source,
+}
+
 /// A charge (罪名).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Charge {
@@ -544,6 +554,9 @@ pub struct Charge {
     pub bands: Vec<Band>,
     /// Conversions to other charges.
     pub converts: Vec<Conversion>,
+    /// Constitutive requirements: the charge is not decided when one does not hold on the facts.
+    #[serde(default)]
+    pub requires: Vec<ChargeRequirement>,
     /// Bool elements that hold whenever this charge is decided (e.g. `negligent_offence`).
     #[serde(default)]
     pub implies: Vec<String>,

@@ -1050,6 +1050,7 @@ pub(crate) mod tests {
                 loc: Loc::default(),
             }],
             converts: vec![],
+            requires: vec![],
             implies: vec![],
             loc: Loc::default(),
         }

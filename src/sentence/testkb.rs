@@ -58,6 +58,7 @@ pub fn charge(name: &str, article: &str, guideline: Option<&str>, bands: Vec<Ban
         guideline: guideline.map(str::to_string),
         bands,
         converts: vec![],
+        requires: vec![],
         implies: vec![],
         loc: Loc::default(),
     }
