@@ -72,6 +72,8 @@ pub struct DecideConfig {
     pub section_cue: f64,
     /// …and this share of the leading charge's score.
     pub section_ratio: f64,
+    /// Cue weight a candidate needs for a decided charge that `yields` to it to give way to it.
+    pub yield_cue: f64,
     /// At most this many charges.
     pub max_charges: usize,
     /// Below this confidence the decision carries a warning.
@@ -90,6 +92,7 @@ impl Default for DecideConfig {
             special_ratio: 0.6,
             section_cue: 2.0,
             section_ratio: 0.35,
+            yield_cue: 2.0,
             max_charges: 4,
             warn_below: 0.4,
         }
@@ -512,6 +515,46 @@ pub fn decide_with(
         chosen.push(r);
     }
 
+    // 3c. A decided charge that gives way to another (`yields`: one act under two provisions, and the statute
+    //     says to punish by the heavier, e.g. 刑法第133条之一第3款) is dropped when that charge is decided too,
+    //     and replaced by it when it is a candidate with cues of its own (its `requires` already held in step 0:
+    //     醉驾 that caused a death is 交通肇事罪 even where the drunk-driving wording dominates the fact).
+    let mut k = 0;
+    while k < chosen.len() {
+        let Some(y) = kb
+            .charges
+            .iter()
+            .find(|x| x.name == chosen[k].charge)
+            .and_then(|ch| {
+                ch.yields.iter().find(|y| {
+                    chosen.iter().any(|o| o.charge == y.to)
+                        || cands.iter().take(8).any(|t| {
+                            t.charge == y.to && t.signals.cue >= cfg.yield_cue && t.signals.anti < t.signals.cue
+                        })
+                })
+            })
+        else {
+            k += 1;
+            continue;
+        };
+        let from = chosen[k].charge.clone();
+        d.trace.push(
+            TraceStep::new(
+                "decide",
+                format!("{from} not decided separately: it gives way to {} (依照处罚较重的规定定罪处罚)", y.to),
+            )
+            .cite(y.source.cite.clone()),
+        );
+        if chosen.iter().any(|o| o.charge == y.to) {
+            chosen.remove(k);
+        } else if let Some(t) = cands.iter().find(|t| t.charge == y.to) {
+            chosen[k] = t;
+            k += 1;
+        } else {
+            k += 1;
+        }
+    }
+
     // 4. Confidence, articles and reasons.
     for (k, c) in chosen.iter().enumerate() {
         let runner = cands
@@ -643,6 +686,58 @@ mod tests {
             articles: vec![],
             interpretations: vec![],
         }
+    }
+
+    /// tiny_kb plus 交通肇事罪, which requires a death (a flag here), and 危险驾驶罪 yielding to it.
+    fn traffic_kb() -> KnowledgeBase {
+        let mut kb = tiny_kb();
+        let mut traffic = kb.charges[3].clone();
+        traffic.name = "交通肇事罪".into();
+        traffic.articles = vec!["133".into()];
+        traffic.requires.push(ChargeRequirement {
+            when: Cond::Flag("causes_death".into()),
+            source: Source { cite: "刑法第133条".into(), calibrated: false },
+        });
+        kb.charges[3].yields.push(Yield {
+            to: "交通肇事罪".into(),
+            source: Source { cite: "刑法第133条之一第3款".into(), calibrated: false },
+        });
+        kb.charges.push(traffic);
+        kb
+    }
+
+    fn with_cue(cue: f64) -> Signals {
+        Signals { cue, cue_max: cue, ..Default::default() }
+    }
+
+    #[test]
+    fn a_charge_whose_requirement_fails_is_not_decided() {
+        let kb = traffic_kb();
+        let cands = [cand("交通肇事罪", 2.0, with_cue(3.0)), cand("危险驾驶罪", 1.5, with_cue(3.0))];
+        let d = decide(&kb, "醉酒驾驶，撞坏两车。", &Extraction::default(), &cands);
+        assert_eq!(d.charges.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["危险驾驶罪"]);
+        let step = d.trace.iter().find(|t| t.message.contains("requires")).expect("the dropped charge is traced");
+        assert_eq!(step.cite.as_deref(), Some("刑法第133条"));
+        let mut ex = Extraction::default();
+        ex.facts.set_bool("causes_death", true);
+        let d = decide(&kb, "醉酒驾驶，致一人死亡。", &ex, &cands);
+        assert_eq!(d.charges[0].name, "交通肇事罪");
+    }
+
+    #[test]
+    fn a_yielding_charge_gives_way_to_the_heavier_provision() {
+        let kb = traffic_kb();
+        let mut ex = Extraction::default();
+        ex.facts.set_bool("causes_death", true);
+        // The drunk-driving wording dominates, but the fatal crash is described: one act, the heavier provision.
+        let cands = [cand("危险驾驶罪", 3.0, with_cue(6.0)), cand("交通肇事罪", 1.0, with_cue(2.0))];
+        let d = decide(&kb, "醉酒驾驶，发生交通事故，致一人死亡。", &ex, &cands);
+        assert_eq!(d.charges.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["交通肇事罪"]);
+        assert!(d.trace.iter().any(|t| t.message.contains("gives way to 交通肇事罪")));
+        // Without cues of its own, the other charge is not a reason to give way.
+        let cands = [cand("危险驾驶罪", 3.0, with_cue(6.0)), cand("交通肇事罪", 1.0, with_cue(0.5))];
+        let d = decide(&kb, "醉酒驾驶。", &ex, &cands);
+        assert_eq!(d.charges[0].name, "危险驾驶罪");
     }
 
     #[test]

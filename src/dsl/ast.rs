@@ -298,6 +298,15 @@ pub struct RequireAst {
     pub source: SourceAst,
 }
 
+/// `yields "charge" source …`: when both are decided for the case, this charge gives way to that one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YieldAst {
+    /// The charge this one gives way to.
+    pub to: Spanned<String>,
+    /// Provenance.
+    pub source: SourceAst,
+}
+
 /// `charge "NAME" { … }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChargeAst {
@@ -325,6 +334,8 @@ pub struct ChargeAst {
     pub converts: Vec<ConvertAst>,
     /// Constitutive requirements (all must hold).
     pub requires: Vec<RequireAst>,
+    /// Charges this one gives way to when both are decided.
+    pub yields: Vec<YieldAst>,
     /// Embedded tests.
     pub tests: Vec<TestAst>,
     /// Bool elements that hold whenever this charge is decided.

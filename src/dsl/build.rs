@@ -509,6 +509,7 @@ fn charge(cx: &mut Ctx, p: Pair) -> ChargeAst {
         bands: vec![],
         converts: vec![],
         requires: vec![],
+        yields: vec![],
         tests: vec![],
         implies: vec![],
     };
@@ -545,6 +546,15 @@ fn charge(cx: &mut Ctx, p: Pair) -> ChargeAst {
                     let when = cond(cx, w);
                     let source = cx.source(s);
                     c.requires.push(RequireAst { when, source });
+                }
+            }
+            Rule::yields_f => {
+                let mut yi = f.into_inner();
+                if let (Some(to), Some(s)) = (yi.next(), yi.next()) {
+                    let sp = cx.span(&to);
+                    let to = Spanned { node: text_of(to), span: sp };
+                    let source = cx.source(s);
+                    c.yields.push(YieldAst { to, source });
                 }
             }
             Rule::test => c.tests.push(test(cx, f)),

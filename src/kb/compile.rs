@@ -711,6 +711,14 @@ impl Compiler<'_> {
                 converts.push(Conversion { to: cv.to.node.clone(), when: w, source: Self::source(&cv.source) });
             }
         }
+        let mut yields = Vec::new();
+        for y in &c.yields {
+            if !names.contains_key(&y.to.node) {
+                self.unknown_charge(&y.to, names);
+            } else {
+                yields.push(Yield { to: y.to.node.clone(), source: Self::source(&y.source) });
+            }
+        }
         let mut requires = Vec::new();
         for r in &c.requires {
             if let Some(w) = self.cond(&r.when) {
@@ -730,6 +738,7 @@ impl Compiler<'_> {
             bands: out_bands,
             converts,
             requires,
+            yields,
             implies: c.implies.iter().map(|i| i.node.clone()).collect(),
             loc: self.loc(c.name.span),
         }

@@ -529,6 +529,16 @@ pub struct ChargeRequirement {
     pub source: Source,
 }
 
+/// A charge another one gives way to when both are decided for one case: the statute says to punish by the
+/// heavier provision (刑法第133条之一第3款 "同时构成其他犯罪的，依照处罚较重的规定定罪处罚").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Yield {
+    /// The charge given way to.
+    pub to: String,
+    /// Provenance.
+    pub source: Source,
+}
+
 /// A charge (罪名).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Charge {
@@ -557,6 +567,9 @@ pub struct Charge {
     /// Constitutive requirements: the charge is not decided when one does not hold on the facts.
     #[serde(default)]
     pub requires: Vec<ChargeRequirement>,
+    /// Charges this one gives way to when both are decided.
+    #[serde(default)]
+    pub yields: Vec<Yield>,
     /// Bool elements that hold whenever this charge is decided (e.g. `negligent_offence`).
     #[serde(default)]
     pub implies: Vec<String>,

@@ -1051,6 +1051,7 @@ pub(crate) mod tests {
             }],
             converts: vec![],
             requires: vec![],
+            yields: vec![],
             implies: vec![],
             loc: Loc::default(),
         }

@@ -59,6 +59,7 @@ pub fn charge(name: &str, article: &str, guideline: Option<&str>, bands: Vec<Ban
         bands,
         converts: vec![],
         requires: vec![],
+        yields: vec![],
         implies: vec![],
         loc: Loc::default(),
     }
