@@ -203,6 +203,15 @@ fn show(opts: &KbOpts, what: &str, json: bool) -> anyhow::Result<()> {
         println!("aliases: {}", c.aliases.join("；"));
     }
     println!("cues ({}): {}", if c.curated { "curated" } else { "derived from the article text" }, c.cues.iter().map(|x| x.pattern.as_str()).collect::<Vec<_>>().join("  |  "));
+    for r in &c.requires {
+        println!("requires: {:?}  ({})", r.when, r.source.cite);
+    }
+    for y in &c.yields {
+        println!("yields to {} when both apply ({})", y.to, y.source.cite);
+    }
+    for cv in &c.converts {
+        println!("converts to {} when {:?}  ({})", cv.to, cv.when, cv.source.cite);
+    }
     if let Some(g) = &c.guideline {
         println!("guideline: {g}");
     }
