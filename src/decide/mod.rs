@@ -267,6 +267,7 @@ pub fn decide_with(
     //    a result crime without its result (交通肇事 without a death, a serious injury or the unpaid loss of
     //    法释〔2000〕33号 第二条), whatever words match. Said in the trace for the leading candidates only.
     let mut rank = 0usize;
+    let mut dropped: Vec<String> = Vec::new();
     cands.retain(|c| {
         rank += 1;
         let Some(ch) = kb.charges.iter().find(|x| x.name == c.charge) else { return true };
@@ -274,6 +275,7 @@ pub fn decide_with(
             let mut used = Vec::new();
             if !ex.facts.eval(&r.when, kb, &mut used) {
                 if rank <= 6 {
+                    dropped.push(c.charge.clone());
                     d.trace.push(
                         TraceStep::new(
                             "decide",
@@ -287,6 +289,22 @@ pub fn decide_with(
         }
         true
     });
+    // What is left after a leading candidate failed its requirement is read on text overlap alone: the fact as
+    // described makes no crime (a beating that left 轻微伤), so no charge is decided rather than an unrelated one.
+    let has_direct = |c: &Candidate| {
+        c.signals.cue >= 1.0 || c.signals.mention > 0.0 || c.signals.precedent > 0.0 || c.signals.element > 0.0
+    };
+    if !dropped.is_empty() && !cands.iter().take(6).any(has_direct) {
+        d.trace.push(TraceStep::new(
+            "decide",
+            format!(
+                "no charge decided: {} lacks what it requires, and no other candidate has evidence of its own",
+                dropped.join("、")
+            ),
+        ));
+        d.warnings.push(format!("no charge: the fact lacks what {} requires", dropped.join("、")));
+        return d;
+    }
     if cands.is_empty() {
         let why = if candidates.is_empty() {
             "no candidate charge was retrieved; no charge decided"
