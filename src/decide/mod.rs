@@ -265,11 +265,15 @@ pub fn decide_with(
 
     // 0. A charge whose constitutive requirement (`requires`) does not hold on the facts is not a candidate:
     //    a result crime without its result (交通肇事 without a death, a serious injury or the unpaid loss of
-    //    法释〔2000〕33号 第二条), whatever words match. Said in the trace for the leading candidates only.
+    //    法释〔2000〕33号 第二条), whatever words match. A fact that names the charge as its finding is not
+    //    second-guessed (the result may simply not be quoted). Said in the trace for the leading candidates only.
     let mut rank = 0usize;
     let mut dropped: Vec<String> = Vec::new();
     cands.retain(|c| {
         rank += 1;
+        if c.signals.mention > 0.0 {
+            return true;
+        }
         let Some(ch) = kb.charges.iter().find(|x| x.name == c.charge) else { return true };
         for r in &ch.requires {
             let mut used = Vec::new();
