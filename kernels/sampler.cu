@@ -66,6 +66,7 @@ struct RowPlan {
     u32 step;
     u32 pad0, pad1;
 };
+static_assert(sizeof(RowPlan) == 48, "RowPlan must match src/sample/mod.rs");
 
 // ---------------------------------------------------------------- numerics (mirror src/sample/spec.rs)
 
@@ -760,6 +761,8 @@ struct WideState {
     u32 n_app;      // wide_draw: tokens appended to the row's list
     u32 pad;
 };
+// The host allocates 8 u64 words per row for it (WIDE_STATE_WORDS in src/sample/cuda/enabled.rs).
+static_assert(sizeof(WideState) == 64, "WideState must stay 64 bytes");
 
 // The end of a row's slice work: every thread fences its global writes, thread 0 takes the row's
 // ticket, and the block that takes the last one gets true (the caller then finishes the row and
