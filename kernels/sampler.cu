@@ -638,6 +638,29 @@ __device__ __forceinline__ void candidate_histogram(Shared& s, const T* row, con
     __syncthreads();
 }
 
+// Appends to the block's shared list (s.n_list, counted from its current value) the candidates of groups
+// [gb, ge) in bins <= bmax (`whole`, L of MODE_LIST) or in bin bmax only (the top-p boundary bin of
+// MODE_REFINE). The order of the list is irrelevant: everything after it is order-free.
+template <class T>
+__device__ __forceinline__ void compact_bins(Shared& s, u32* list_ids, float* list_zs, const T* row, const u32* mask,
+                                             u32 V, bool vec, u32 gb, u32 ge, const RowPlan& p, float M, float cut,
+                                             u32 bmax, bool whole) {
+    for_groups_in(row, mask, V, vec, gb, ge, [&](u32 g, u32 allowed, const float* x) {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            if (!((allowed >> j) & 1u)) continue;
+            const float z = scaled(x[j], p.inv_temp);
+            if (!(z >= cut)) continue;
+            const u32 b = bin_of(M, z);
+            if (whole ? b > bmax : b != bmax) continue;
+            const u32 slot = atomicAdd(&s.n_list, 1u);
+            list_ids[slot] = 4u * g + (u32)j;
+            list_zs[slot] = z;
+        }
+    });
+    __syncthreads();
+}
+
 // From the histogram in s.cnt / s.wt, locates the bins of the cuts (warp 0, serial over the 1024 bins
 // in 32-bin lanes) and chooses how the cut stage runs. Leaves in shared memory: sel_digit = bmax (last
 // bin of L), sel_found = top-k live, sel_above_w = weight of all candidates, eq_count = |L|, mode,
@@ -952,21 +975,7 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
     // pass 3 (MODE_LIST: all of L; MODE_REFINE: the boundary bin only) into shared memory. The order
     // of the list is irrelevant: everything after it is order-free.
     if (mode == MODE_LIST || mode == MODE_REFINE) {
-        const bool whole = mode == MODE_LIST;
-        for_groups(row, mask, V, vec, [&](u32 g, u32 allowed, const float* x) {
-#pragma unroll
-            for (int j = 0; j < 4; ++j) {
-                if (!((allowed >> j) & 1u)) continue;
-                const float z = scaled(x[j], p.inv_temp);
-                if (!(z >= cut)) continue;
-                const u32 b = bin_of(M, z);
-                if (whole ? b > bmax : b != bmax) continue;
-                const u32 slot = atomicAdd(&s.n_list, 1u);
-                list_ids[slot] = 4u * g + (u32)j;
-                list_zs[slot] = z;
-            }
-        });
-        __syncthreads();
+        compact_bins(s, list_ids, list_zs, row, mask, V, vec, 0u, (V + 3u) / 4u, p, M, cut, bmax, mode == MODE_LIST);
     }
     const float floor_z = (p.flags & FLAG_MIN_P) ? __fadd_rn(M, p.log_min_p) : __uint_as_float(0xff800000u);
     const RowSrc<T> rsrc{row, mask, V, vec, p.inv_temp, cut, M, bmax, 0u, (V + 3u) / 4u};
@@ -1116,21 +1125,7 @@ __device__ void wide_draw_row(const T* __restrict__ logits, const u32* __restric
     __syncthreads();
     if (mode == MODE_LIST || mode == MODE_REFINE) {
         // This slice's part of the list: compacted in shared memory, then one global reservation.
-        const bool whole = mode == MODE_LIST;
-        for_groups_in(row, mask, V, vec, gb, ge, [&](u32 g, u32 allowed, const float* x) {
-#pragma unroll
-            for (int j = 0; j < 4; ++j) {
-                if (!((allowed >> j) & 1u)) continue;
-                const float z = scaled(x[j], p.inv_temp);
-                if (!(z >= cut)) continue;
-                const u32 b = bin_of(M, z);
-                if (whole ? b > bmax : b != bmax) continue;
-                const u32 slot = atomicAdd(&s.n_list, 1u);
-                list_ids[slot] = 4u * g + (u32)j;
-                list_zs[slot] = z;
-            }
-        });
-        __syncthreads();
+        compact_bins(s, list_ids, list_zs, row, mask, V, vec, gb, ge, p, M, cut, bmax, mode == MODE_LIST);
         const u32 n = s.n_list;
         if (threadIdx.x == 0) s.sel_found = n ? atomicAdd(&w->n_app, n) : 0u;
         __syncthreads();

@@ -14,12 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use lexpro::sample::spec::f32_to_bf16;
 use lexpro::sample::{
     decode_kernel_results, kernel_row_plans, mask_words, Batch, CpuSampler, Logits, RowRequest, SampleError,
     Sampler, SamplingParams,
 };
-use sampler_cases::{make_logits, make_mask, param_sets, Shape};
+use sampler_cases::{bf16_of, make_logits, make_mask, requests, Shape};
 
 /// Kernel families, numbered as the driver reads them.
 #[derive(Clone, Copy, Debug)]
@@ -159,24 +158,13 @@ fn mismatches(bin: &Path, batch: &Batch<'_>, pieces: u32, what: &str) -> Vec<Str
     bad
 }
 
-fn requests(rows: usize, first: usize) -> Vec<RowRequest> {
-    let sets = param_sets();
-    (0..rows)
-        .map(|r| RowRequest {
-            params: sets[(r + first) % sets.len()],
-            request_id: r as u64 * 977 + first as u64,
-            step: (r / sets.len()) as u32,
-        })
-        .collect()
-}
-
 fn check_case(bin: &Path, v: usize, rows: usize, shape: Shape, bf16: bool, density: Option<f64>, pieces: u32) {
     let logits = make_logits(rows, v, shape, v as u64 * 31 + rows as u64);
     let mask = density.map(|d| make_mask(rows, v, d, v as u64 + 7));
     let reqs = requests(rows, 0);
     let half: Vec<u16>;
     let lg = if bf16 {
-        half = logits.iter().map(|&x| f32_to_bf16(x)).collect();
+        half = bf16_of(&logits);
         Logits::Bf16(&half)
     } else {
         Logits::F32(&logits)

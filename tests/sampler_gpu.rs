@@ -5,7 +5,6 @@
 //! Every test skips with a notice when no CUDA device is usable; the prune-table check runs anywhere.
 #![cfg(feature = "cuda")]
 
-use lexpro::sample::spec::f32_to_bf16;
 use lexpro::sample::{
     mask_words, Batch, CpuSampler, CudaSampler, KernelFamily, Logits, RowRequest, SampleError, Sampler,
     SamplingParams,
@@ -25,7 +24,7 @@ fn gpu(test: &str) -> Option<CudaSampler> {
 
 #[path = "common/sampler_cases.rs"]
 mod sampler_cases;
-use sampler_cases::{make_logits, make_mask, param_sets, Shape};
+use sampler_cases::{bf16_of, make_logits, make_mask, requests, Shape};
 
 /// One batch per (vocab, shape, dtype, mask); row `r` uses parameter set `(r + first) % 10`.
 /// Returns (draws compared, draws equal, greedy draws compared, greedy equal).
@@ -41,17 +40,10 @@ fn parity_case(
 ) -> [usize; 4] {
     let logits = make_logits(rows, v, shape, v as u64 * 31 + rows as u64 + first as u64);
     let mask = density.map(|d| make_mask(rows, v, d, v as u64 + 7));
-    let sets = param_sets();
-    let reqs: Vec<RowRequest> = (0..rows)
-        .map(|r| RowRequest {
-            params: sets[(r + first) % sets.len()],
-            request_id: r as u64 * 977 + first as u64,
-            step: (r / sets.len()) as u32,
-        })
-        .collect();
+    let reqs = requests(rows, first);
     let half: Vec<u16>;
     let lg = if bf16 {
-        half = logits.iter().map(|&x| f32_to_bf16(x)).collect();
+        half = bf16_of(&logits);
         Logits::Bf16(&half)
     } else {
         Logits::F32(&logits)
@@ -257,7 +249,7 @@ fn gpu_benchmark() {
         std::fs::write(dir.join(format!("logits_{b}.bin")), bytes_f32).expect("write logits");
         let bytes_m: Vec<u8> = mask.iter().flat_map(|x| x.to_le_bytes()).collect();
         std::fs::write(dir.join(format!("mask_{b}.bin")), bytes_m).expect("write mask");
-        let half: Vec<u16> = logits.iter().map(|&x| f32_to_bf16(x)).collect();
+        let half: Vec<u16> = bf16_of(&logits);
         let mk = |p: SamplingParams| -> Vec<RowRequest> {
             (0..b).map(|r| RowRequest { params: p, request_id: r as u64, step: 0 }).collect()
         };

@@ -3,7 +3,8 @@
 //! ten parameter sets every kernel family is checked on.
 #![allow(dead_code)]
 
-use lexpro::sample::{mask_words, SamplingParams};
+use lexpro::sample::spec::f32_to_bf16;
+use lexpro::sample::{mask_words, RowRequest, SamplingParams};
 
 /// xorshift64* stream for test inputs.
 pub struct Rng(pub u64);
@@ -87,4 +88,21 @@ pub fn param_sets() -> Vec<SamplingParams> {
         SamplingParams { seed: 8, top_k: 1, ..d },
         SamplingParams { seed: 9, top_p: 0.5, temperature: 2.0, ..d },
     ]
+}
+
+/// `rows` requests cycling through [`param_sets`] from set `first`, each with its own request id and step.
+pub fn requests(rows: usize, first: usize) -> Vec<RowRequest> {
+    let sets = param_sets();
+    (0..rows)
+        .map(|r| RowRequest {
+            params: sets[(r + first) % sets.len()],
+            request_id: r as u64 * 977 + first as u64,
+            step: (r / sets.len()) as u32,
+        })
+        .collect()
+}
+
+/// The bf16 bits of f32 logits (the layout `Logits::Bf16` takes).
+pub fn bf16_of(logits: &[f32]) -> Vec<u16> {
+    logits.iter().map(|&x| f32_to_bf16(x)).collect()
 }
