@@ -63,7 +63,9 @@ int main(int argc, char** argv) {
     const u32 family = rd.one<u32>(), dtype = rd.one<u32>(), V = rd.one<u32>(), rows = rd.one<u32>();
     const u32 pieces_in = rd.one<u32>(), has_mask = rd.one<u32>(), launches = rd.one<u32>();
     const u64 order_seed = rd.one<u64>();
-    if (family > 2 || dtype > 1 || V == 0 || rows == 0 || pieces_in == 0) {
+    // The shapes the Rust side allows (MAX_VOCAB, batch 1..1024, MAX_PIECES): anything else is a bad file.
+    if (family > 2 || dtype > 1 || V == 0 || V > 262144u || rows == 0 || rows > 1024u || pieces_in == 0 ||
+        pieces_in > 256u || launches == 0 || launches > 16u) {
         fprintf(stderr, "sampler_emu: bad header\n");
         return 2;
     }
