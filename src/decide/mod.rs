@@ -295,10 +295,12 @@ pub fn decide_with(
     });
     // What is left after a leading candidate failed its requirement is read on text overlap alone: the fact as
     // described makes no crime (a beating that left 轻微伤), so no charge is decided rather than an unrelated one.
-    let has_direct = |c: &Candidate| {
-        c.signals.cue >= 1.0 || c.signals.mention > 0.0 || c.signals.precedent > 0.0 || c.signals.element > 0.0
+    // Direct evidence of a charge: a clear cue (weight 1 or more), the fact naming it, or precedents (used again in 1b).
+    let direct = |c: &Candidate| {
+        c.signals.cue >= 1.0 || c.signals.mention > 0.0 || c.signals.precedent > 0.0
     };
-    if !dropped.is_empty() && !cands.iter().take(6).any(has_direct) {
+    // Here an established element its bands are written on counts too (the blood alcohol of 危险驾驶).
+    if !dropped.is_empty() && !cands.iter().take(6).any(|c| direct(c) || c.signals.element > 0.0) {
         d.trace.push(TraceStep::new(
             "decide",
             format!(
@@ -394,9 +396,6 @@ pub fn decide_with(
     //     发生性关系 and would otherwise win 强奸 facts).
     //     Only a clear signal counts (a cue weight of at least 1), and only a candidate
     //     within reach of the leader's score.
-    let direct = |c: &Candidate| {
-        c.signals.cue >= 1.0 || c.signals.mention > 0.0 || c.signals.precedent > 0.0
-    };
     let weak = |c: &Candidate| {
         c.signals.cue <= 0.0 && c.signals.mention <= 0.0 && c.signals.precedent <= 0.0
     };
