@@ -36,6 +36,21 @@ struct Reader {
     }
 };
 
+// The kernels of one element type (the extern "C" entry points of kernels/sampler.cu).
+template <class T>
+struct Kernels {
+    void (*original)(const T*, const u32*, const RowPlan*, u32, int*);
+    void (*split)(const T*, const u32*, const RowPlan*, u32, int*, u64*, u32*);
+    void (*pass1)(const T*, const u32*, const RowPlan*, u32, int*, u64*, u32*, WideState*);
+    void (*hist)(const T*, const u32*, const RowPlan*, u32, int*, u32*, WideState*, u32*, u64*);
+    void (*draw)(const T*, const u32*, const RowPlan*, u32, int*, u32*, WideState*, u32*, float*);
+};
+
+const Kernels<float> f32_kernels{lexpro_sample_f32, lexpro_sample_split_f32, lexpro_wide_pass1_f32,
+                                 lexpro_wide_hist_f32, lexpro_wide_draw_f32};
+const Kernels<u16> bf16_kernels{lexpro_sample_bf16, lexpro_sample_split_bf16, lexpro_wide_pass1_bf16,
+                                lexpro_wide_hist_bf16, lexpro_wide_draw_bf16};
+
 template <class T>
 bool all_zero(const std::vector<T>& v) {
     for (const T& x : v)
@@ -116,51 +131,26 @@ int main(int argc, char** argv) {
         std::fill(out.begin(), out.end(), 0x7fffffff);
         const u64 seed = order_seed == 0 ? 0 : order_seed + 0x9E3779B97F4A7C15ull * l;
         auto run = [&](std::function<void()> k) { emu::launch(grid, block, dyn, seed, std::move(k)); };
-        if (family == 0) {
-            if (dtype == 0) run([&] { lexpro_sample_f32(lf.data(), m, plans.data(), V, out.data()); });
-            else run([&] { lexpro_sample_bf16(lh.data(), m, plans.data(), V, out.data()); });
-        } else if (family == 1) {
-            if (dtype == 0)
-                run([&] {
-                    lexpro_sample_split_f32(lf.data(), m, plans.data(), V, out.data(), part.data(), count.data());
-                });
-            else
-                run([&] {
-                    lexpro_sample_split_bf16(lh.data(), m, plans.data(), V, out.data(), part.data(), count.data());
-                });
-        } else {
-            if (dtype == 0) {
-                run([&] {
-                    lexpro_wide_pass1_f32(lf.data(), m, plans.data(), V, out.data(), part.data(), count.data(),
-                                          ws.data());
-                });
-                note_pending();
-                run([&] {
-                    lexpro_wide_hist_f32(lf.data(), m, plans.data(), V, out.data(), count.data(), ws.data(),
-                                         hist_cnt.data(), hist_wt.data());
-                });
-                tally_modes();
-                run([&] {
-                    lexpro_wide_draw_f32(lf.data(), m, plans.data(), V, out.data(), count.data(), ws.data(),
-                                         list_ids.data(), list_zs.data());
-                });
+        // One step of the selected family, as CudaSampler::launch enqueues it.
+        auto step = [&](const auto& k, const auto* lg) {
+            if (family == 0) {
+                run([&] { k.original(lg, m, plans.data(), V, out.data()); });
+            } else if (family == 1) {
+                run([&] { k.split(lg, m, plans.data(), V, out.data(), part.data(), count.data()); });
             } else {
-                run([&] {
-                    lexpro_wide_pass1_bf16(lh.data(), m, plans.data(), V, out.data(), part.data(), count.data(),
-                                           ws.data());
-                });
+                run([&] { k.pass1(lg, m, plans.data(), V, out.data(), part.data(), count.data(), ws.data()); });
                 note_pending();
                 run([&] {
-                    lexpro_wide_hist_bf16(lh.data(), m, plans.data(), V, out.data(), count.data(), ws.data(),
-                                          hist_cnt.data(), hist_wt.data());
+                    k.hist(lg, m, plans.data(), V, out.data(), count.data(), ws.data(), hist_cnt.data(), hist_wt.data());
                 });
                 tally_modes();
                 run([&] {
-                    lexpro_wide_draw_bf16(lh.data(), m, plans.data(), V, out.data(), count.data(), ws.data(),
-                                          list_ids.data(), list_zs.data());
+                    k.draw(lg, m, plans.data(), V, out.data(), count.data(), ws.data(), list_ids.data(), list_zs.data());
                 });
             }
-        }
+        };
+        if (dtype == 0) step(f32_kernels, lf.data());
+        else step(bf16_kernels, lh.data());
         all.insert(all.end(), out.begin(), out.end());
     }
     bool clean = all_zero(count) && all_zero(hist_cnt) && all_zero(hist_wt);
