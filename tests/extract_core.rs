@@ -78,6 +78,10 @@ fn restitution_and_civil_claims() {
     assert!(!flag("附带民事诉讼原告人崔某要求被告人赔偿医疗费共计人民币201250元。", "restitution"));
     assert!(!flag("被告人至今未赔偿被害人的经济损失。", "restitution"));
     assert!(!flag("有扣押发还物品清单等证据证实。", "restitution"));
+    assert!(!flag("公诉机关出示了扣押（发还）物品清单及照片。", "restitution"));
+    assert!(!flag("被告人当庭自愿认罪，但未给予被害人杨某经济赔偿。", "restitution"));
+    // Typed with Latin full stops: the evidence list closing the text must not swallow the settlement before it.
+    assert!(flag("经鉴定电梯的毁损价值为3520元.双方就赔偿达成了协议.上述事实，有被告人张某的供述与辩解等证据.", "restitution"));
 }
 
 #[test]
@@ -92,6 +96,7 @@ fn forgiveness_and_refusal() {
 fn stages_and_roles() {
     assert!(flag("被告人郭某在实施犯罪的过程中，由于意志以外的原因未能得逞，系未遂。", "attempted"));
     assert!(!flag("被告人自动放弃犯罪，属于犯罪中止，不属于犯罪未遂。", "attempted"));
+    assert!(!flag("被告人持刀刺伤被害人后自杀未遂，被送医救治。", "attempted"));
     assert!(flag("被告人自动放弃犯罪，属于犯罪中止。", "discontinuance"));
     assert!(flag("被告人在共同犯罪中起次要作用，系从犯。", "accessory"));
     assert!(!flag("被告人在共同犯罪中起主要作用，不是从犯。", "accessory"));

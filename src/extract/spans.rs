@@ -50,6 +50,17 @@ fn sentence_end(c: char) -> bool {
     matches!(c, '。' | '！' | '？' | ';' | '；' | '!' | '?' | '\n' | '\r')
 }
 
+/// A Latin full stop (or a full-width one, folded to it) used as a Chinese sentence end: after a Han character or
+/// a closing bracket or quote, and not before a Latin letter. Some judgments are typed with `.` for `。`; without
+/// this the whole text is one sentence and a statement's scope (a defence claim, a negation) covers all of it.
+/// Decimal points (`3.5`) never qualify: they follow a digit.
+fn latin_full_stop_ends_sentence(prev: Option<char>, next: Option<char>) -> bool {
+    let after_text = prev.is_some_and(|p| {
+        matches!(p, '\u{4E00}'..='\u{9FFF}' | '）' | ')' | '”' | '」' | '』' | '》')
+    });
+    after_text && !next.is_some_and(|n| n.is_ascii_alphabetic())
+}
+
 fn is_digit(c: char) -> bool {
     c.is_ascii_digit()
 }
@@ -62,6 +73,13 @@ fn claim_re() -> &'static Regex {
         Regex::new(r"(辩护人|辩护律师|辩护意见|被告人[^，。；]{0,8}(辩称|辩解|提出)|上诉人[^，。；]{0,8}(辩称|提出)|上诉理由|辩称)")
             .expect("static regex")
     })
+}
+
+/// True when the claim match `text[start..end]` is the evidence-list item 供述与辩解 (供述和辩解, 供述及辩解,
+/// 供述、辩解).
+fn is_evidence_item(text: &str, start: usize, end: usize) -> bool {
+    let m = &text[start..end];
+    m.ends_with("辩解") && ["供述与辩解", "供述和辩解", "供述及辩解", "供述、辩解"].iter().any(|p| m.ends_with(p))
 }
 
 fn reject_re() -> &'static Regex {
@@ -119,7 +137,8 @@ impl Doc {
         for (i, &c) in nchars.iter().enumerate() {
             let between_digits = i > 0 && i + 1 < nchars.len() && is_digit(nchars[i - 1]) && is_digit(nchars[i + 1]);
             let clause_end = matches!(c, '：' | ':') || (matches!(c, '，' | ',') && !between_digits);
-            if sentence_end(c) {
+            let prev = if i > 0 { nchars.get(i - 1).copied() } else { None };
+            if sentence_end(c) || (c == '.' && latin_full_stop_ends_sentence(prev, nchars.get(i + 1).copied())) {
                 clauses.push((c0, i + 1));
                 sentences.push((s0, i + 1));
                 s0 = i + 1;
@@ -261,7 +280,10 @@ impl Doc {
         for i in 0..n {
             let (s, e) = self.sentences[i];
             let text = self.slice(s, e);
-            let Some(m) = claim_re().find(text) else { continue };
+            // 被告人的供述与辩解 names an item of an evidence list, not a claim made in court.
+            let Some(m) = claim_re().find_iter(text).find(|m| !is_evidence_item(text, m.start(), m.end())) else {
+                continue;
+            };
             let after_claim = &text[m.start()..];
             let mut accepted = false;
             let mut rejected = reject_re().is_match(after_claim);
@@ -337,6 +359,25 @@ mod tests {
     fn unanswered_defence_claim_does_not_count() {
         let d = Doc::new("被告人的辩护人认为，被告人系初犯，认罪态度较好。");
         assert!(d.is_unaccepted(10));
+    }
+
+    #[test]
+    fn latin_full_stop_after_chinese_ends_a_sentence_but_a_decimal_point_does_not() {
+        let d = Doc::new("毁损价值为3520元.双方达成协议．被告人持有3.5克毒品.");
+        assert_eq!(d.sentences.len(), 3);
+        assert_eq!(d.slice(d.sentences[0].0, d.sentences[0].1), "毁损价值为3520元.");
+        assert_eq!(d.slice(d.sentences[2].0, d.sentences[2].1), "被告人持有3.5克毒品.");
+        // A Latin abbreviation is not a sentence end.
+        assert_eq!(Doc::new("型号为No.5的手机").sentences.len(), 1);
+    }
+
+    #[test]
+    fn the_defendants_statement_in_an_evidence_list_is_not_a_claim() {
+        let d = Doc::new("双方就赔偿达成协议并取得谅解，并有被告人张某甲的供述与辩解，被害人陈述等证据证实。");
+        assert!(!d.is_unaccepted(5));
+        // A claim later in the same sentence still counts.
+        let d2 = Doc::new("有被告人的供述和辩解在卷，被告人辩称其系自首。");
+        assert!(d2.is_unaccepted(3));
     }
 
     #[test]
