@@ -102,6 +102,9 @@ fn stages_and_roles() {
     assert!(!flag("被告人在共同犯罪中起主要作用，不是从犯。", "accessory"));
     assert!(flag("被告人到案后检举揭发他人犯罪行为，经查证属实，构成立功。", "meritorious"));
     assert!(!flag("被告人提供的线索未查证属实，不构成立功。", "meritorious"));
+    // A protest that the first-instance finding was wrong (抗诉意见) is not the finding.
+    assert!(!flag("二、原判认定吴某为从犯不当。", "accessory"));
+    assert!(!flag("检察机关提出原审判决认定原审被告人徐某立功错误的抗诉意见。", "meritorious"));
 }
 
 #[test]
