@@ -68,6 +68,23 @@ fn total_re() -> &'static Regex {
     })
 }
 
+/// A statutory threshold quoted before a weight (贩卖海洛因不满十克; the lower end of 十克以上不满五十克 is caught
+/// by what follows it): the band the prosecution names, not a quantity seized.
+fn threshold_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| Regex::new(r"(不满|不足|未满|少于|低于|未达到?)$").expect("static regex"))
+}
+
+/// A sentence about somebody else's drug case that the defendant helped to solve (立功: 提供线索，侦破他人贩卖
+/// 41克毒品案): its weights are not the defendant's.
+fn informant_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(r"(提供[^，。；]{0,6}线索|检举|揭发|协助[^，。；]{0,8}(抓获|抓捕)|侦破)[^。；]{0,30}(他人|其他)[^。；]{0,30}案")
+            .expect("static regex")
+    })
+}
+
 fn restate_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| Regex::new(r"(上述|该|前述|以上)").expect("static regex"))
@@ -129,6 +146,15 @@ pub fn drug_weights(doc: &Doc) -> (Vec<DrugWeight>, Vec<(&'static str, usize, us
         let (ss_b, se_b) = (doc.byte_of(ss), doc.byte_of(se));
         let (cs, ce) = doc.clause_of(ch);
         let (cs_b, ce_b) = (doc.byte_of(cs), doc.byte_of(ce));
+        let range_start = text[w.end.min(text.len())..].starts_with("以上不满")
+            || text[w.end.min(text.len())..].starts_with("以上不足")
+            || text[w.end.min(text.len())..].starts_with("以上未满");
+        if range_start
+            || threshold_re().is_match(&text[cs_b.min(w.start)..w.start])
+            || informant_re().is_match(&text[ss_b..se_b])
+        {
+            continue;
+        }
         let in_sentence: Vec<&NameHit> = names.iter().filter(|n| n.start >= ss_b && n.end <= se_b).collect();
         if in_sentence.is_empty() && !context_re().is_match(&text[ss_b..se_b]) {
             continue;
@@ -236,6 +262,16 @@ mod tests {
         let t = "从他处购得净重为0.36克海洛因。后曾某提出购买安定，被告人购买了安定。";
         assert_eq!(drugs(t), vec![("海洛因".to_string(), Some(0.36)), ("地西泮".to_string(), None)]);
         assert!(drugs("社会安定，秩序良好。").is_empty());
+    }
+
+    #[test]
+    fn statutory_thresholds_and_other_peoples_cases_are_not_weights() {
+        let t = "被告人将海洛因0.2克贩卖给刘某，另被查获海洛因0.32克。公诉机关认为被告人贩卖毒品海洛因不满十克。";
+        assert_eq!(drugs(t), vec![("海洛因".to_string(), Some(0.52))]);
+        let t3 = "查获甲基苯丙胺净重0.75克，又查获甲基苯丙胺净重40.13克。公诉机关认为被告人运输毒品甲基苯丙胺十克以上不满五十克。";
+        assert_eq!(drugs(t3), vec![("甲基苯丙胺".to_string(), Some(40.88))]);
+        let t2 = "被告人韩某贩卖海洛因0.16克。被告人韩某被抓获后，提供线索，使公安机关顺利侦破他人贩卖41克海洛因案。";
+        assert_eq!(drugs(t2), vec![("海洛因".to_string(), Some(0.16))]);
     }
 
     #[test]
