@@ -126,6 +126,8 @@ fn minors_and_ages() {
 #[test]
 fn amounts_as_courts_count_them() {
     let a = |t: &str| ex(t).elements.amount_yuan;
+    // Money drawn from a stolen or defrauded card (取走, 盗刷) is the amount taken.
+    assert_eq!(a("被告人刘某某到信用社从该卡中取走人民币5000元。"), Some(5000.0));
     assert_eq!(a("被告人以借为名，从邵某处骗得人民币三千五百元。"), Some(3500.0));
     assert_eq!(a("共骗取四被害人现金33万余元。"), Some(330000.0));
     assert_eq!(a("经鉴定，被盗物品价值人民币7,600.00元。"), Some(7600.0));
