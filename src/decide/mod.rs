@@ -186,6 +186,36 @@ pub fn sections(fact: &str) -> Vec<usize> {
     starts
 }
 
+/// How many offences the fact says are charged, when it says so: a list of masked charge names (published
+/// judgments write 构成××罪、××罪 for two charges), 一人犯数罪 / 犯二罪 / 犯三罪, or 分别构成 (each of several
+/// defendants, or each act, its own charge). 0 when the fact does not say. 数罪并罚 alone is not counted: it also
+/// joins a new offence to an earlier sentence (撤销缓刑，数罪并罚).
+pub fn stated_offence_count(fact: &str) -> usize {
+    static RE: std::sync::OnceLock<Option<(regex::Regex, regex::Regex)>> = std::sync::OnceLock::new();
+    let Some((list, words)) = RE
+        .get_or_init(|| {
+            Some((
+                regex::Regex::new(r"[×xXＸ＊*]{2,}罪(?:(?:、|和|及|与|以及)[×xXＸ＊*]{2,}罪)+").ok()?,
+                regex::Regex::new(r"一人犯数罪|犯(二|两|三|四)罪|分别构成").ok()?,
+            ))
+        })
+        .as_ref()
+    else {
+        return 0;
+    };
+    let from_list = list.find_iter(fact).map(|m| m.as_str().matches('罪').count()).max().unwrap_or(0);
+    let from_words = words
+        .captures_iter(fact)
+        .map(|c| match c.get(1).map(|m| m.as_str()) {
+            Some("三") => 3,
+            Some("四") => 4,
+            _ => 2,
+        })
+        .max()
+        .unwrap_or(0);
+    from_list.max(from_words)
+}
+
 /// The section (0 before the first count) holding character offset `pos`.
 fn section_of(starts: &[usize], pos: usize) -> usize {
     starts.partition_point(|&s| s <= pos)
@@ -576,6 +606,41 @@ pub fn decide_with(
         }
     }
 
+    // 3d. The fact says how many offences are charged (一人犯数罪, 犯二罪, 分别构成, or a list of masked charge
+    //     names) and fewer are decided: the best remaining candidates whose own cues speak for them are the
+    //     further offences. The number is the prosecution's statement; which charge it is, the evidence decides.
+    let stated = stated_offence_count(fact).min(cfg.max_charges);
+    if stated > chosen.len() {
+        for c in cands.iter().take(12) {
+            if chosen.len() >= stated {
+                break;
+            }
+            let yields_to_chosen = kb
+                .charges
+                .iter()
+                .find(|x| x.name == c.charge)
+                .is_some_and(|ch| ch.yields.iter().any(|y| chosen.iter().any(|o| o.charge == y.to)));
+            if chosen.iter().any(|x| x.charge == c.charge || special_general(&x.charge, &c.charge))
+                || yields_to_chosen
+                || c.signals.cue < 1.0
+                || c.signals.anti >= c.signals.cue
+            {
+                continue;
+            }
+            d.trace.push(
+                TraceStep::new(
+                    "decide",
+                    format!(
+                        "{} is a further offence (数罪): the fact states {stated} offences and its cues are the strongest evidence of another",
+                        c.charge
+                    ),
+                )
+                .value(c.score),
+            );
+            chosen.push(c);
+        }
+    }
+
     // 4. Confidence, articles and reasons.
     for (k, c) in chosen.iter().enumerate() {
         let runner = cands
@@ -862,6 +927,38 @@ mod tests {
         // Full weight, but in the decided charge's sentence: one act.
         let grab = Signals { cue: 3.0, cue_max: 3.0, cue_spans: vec![(6, 8)], ..Default::default() };
         let d = decide(&kb, fact, &ex, &[cand("盗窃罪", 3.0, theft), cand("抢夺罪", 2.5, grab)]);
+        assert_eq!(d.charges.len(), 1, "{:?}", d.trace);
+    }
+
+    #[test]
+    fn the_stated_number_of_offences_is_read_from_the_fact() {
+        assert_eq!(stated_offence_count("其行为已构成××罪、××罪，应数罪并罚。"), 2);
+        assert_eq!(stated_offence_count("应当以××罪、××罪和××罪追究其刑事责任。"), 3);
+        assert_eq!(stated_offence_count("被告人一人犯数罪，应当数罪并罚。"), 2);
+        assert_eq!(stated_offence_count("被告人犯三罪。"), 3);
+        // 数罪并罚 alone also joins a new offence to an earlier sentence.
+        assert_eq!(stated_offence_count("在缓刑考验期内犯新罪，应当撤销缓刑，数罪并罚。"), 0);
+        assert_eq!(stated_offence_count("其行为已构成××罪。"), 0);
+    }
+
+    #[test]
+    fn a_stated_second_offence_is_the_best_remaining_candidate_with_cues() {
+        let kb = tiny_kb();
+        let ex = Extraction::default();
+        // The theft and the snatching cues lie in one sentence: on evidence alone, one act.
+        let fact = "被告人窃取手机一部并夺走挎包一个，其行为已构成××罪、××罪。";
+        let theft = Signals { cue: 3.0, cue_max: 3.0, cue_spans: vec![(3, 5)], ..Default::default() };
+        let grab = Signals { cue: 1.5, cue_max: 1.5, cue_spans: vec![(10, 12)], ..Default::default() };
+        let d = decide(&kb, fact, &ex, &[cand("盗窃罪", 3.0, theft.clone()), cand("抢夺罪", 1.2, grab.clone())]);
+        assert_eq!(d.charges.len(), 2, "{:?}", d.trace);
+        assert!(d.trace.iter().any(|t| t.message.contains("states 2 offences")));
+        // Without the statement the snatching is not a further offence.
+        let one = "被告人窃取手机一部并夺走挎包一个，其行为已构成××罪。";
+        let d = decide(&kb, one, &ex, &[cand("盗窃罪", 3.0, theft.clone()), cand("抢夺罪", 1.2, grab)]);
+        assert_eq!(d.charges.len(), 1, "{:?}", d.trace);
+        // A candidate found by word overlap alone is not taken, whatever the count.
+        let overlap = Signals { bm25: 1.0, ..Default::default() };
+        let d = decide(&kb, fact, &ex, &[cand("盗窃罪", 3.0, theft), cand("抢夺罪", 1.2, overlap)]);
         assert_eq!(d.charges.len(), 1, "{:?}", d.trace);
     }
 
