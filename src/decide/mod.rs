@@ -187,22 +187,29 @@ pub fn sections(fact: &str) -> Vec<usize> {
 }
 
 /// How many offences the fact says are charged, when it says so: a list of masked charge names (published
-/// judgments write 构成××罪、××罪 for two charges), 一人犯数罪 / 犯二罪 / 犯三罪, or 分别构成 (each of several
-/// defendants, or each act, its own charge). 0 when the fact does not say. 数罪并罚 alone is not counted: it also
+/// judgments write 构成××罪、××罪 for two charges), counts headed by their masked offence (一、××事实 二、××事实),
+/// 一人犯数罪 / 犯二罪 / 犯三罪, or 分别构成 (each of several defendants, or each act, its own charge). 0 when the fact does not say. 数罪并罚 alone is not counted: it also
 /// joins a new offence to an earlier sentence (撤销缓刑，数罪并罚).
 pub fn stated_offence_count(fact: &str) -> usize {
-    static RE: std::sync::OnceLock<Option<(regex::Regex, regex::Regex)>> = std::sync::OnceLock::new();
-    let Some((list, words)) = RE
+    static RE: std::sync::OnceLock<Option<(regex::Regex, regex::Regex, regex::Regex)>> = std::sync::OnceLock::new();
+    let Some((list, words, headings)) = RE
         .get_or_init(|| {
             Some((
                 regex::Regex::new(r"[×xXＸ＊*]{2,}罪(?:(?:、|和|及|与|以及)[×xXＸ＊*]{2,}罪)+").ok()?,
                 regex::Regex::new(r"一人犯数罪|犯(二|两|三|四)罪|分别构成").ok()?,
+                // Counts headed by the (masked) name of their offence: 一、××事实 … 二、××罪 ….
+                regex::Regex::new(
+                    r"(?:^|[。；：:\s])(?:[一二三四五][、.．]|（[一二三四五]）|\([一二三四五]\))\s*[×xXＸ＊*]{2,}(?:罪|事实|犯罪事实)?",
+                )
+                .ok()?,
             ))
         })
         .as_ref()
     else {
         return 0;
     };
+    let from_headings = headings.find_iter(fact).count();
+    let from_headings = if from_headings >= 2 { from_headings } else { 0 };
     let from_list = list.find_iter(fact).map(|m| m.as_str().matches('罪').count()).max().unwrap_or(0);
     let from_words = words
         .captures_iter(fact)
@@ -213,7 +220,7 @@ pub fn stated_offence_count(fact: &str) -> usize {
         })
         .max()
         .unwrap_or(0);
-    from_list.max(from_words)
+    from_list.max(from_words).max(from_headings)
 }
 
 /// The section (0 before the first count) holding character offset `pos`.
@@ -936,6 +943,8 @@ mod tests {
         assert_eq!(stated_offence_count("应当以××罪、××罪和××罪追究其刑事责任。"), 3);
         assert_eq!(stated_offence_count("被告人一人犯数罪，应当数罪并罚。"), 2);
         assert_eq!(stated_offence_count("被告人犯三罪。"), 3);
+        assert_eq!(stated_offence_count("指控：一、××事实 被告人窃取手机。二、××事实 被告人持刀劫取现金。"), 2);
+        assert_eq!(stated_offence_count("指控：一、××事实 被告人窃取手机。"), 0);
         // 数罪并罚 alone also joins a new offence to an earlier sentence.
         assert_eq!(stated_offence_count("在缓刑考验期内犯新罪，应当撤销缓刑，数罪并罚。"), 0);
         assert_eq!(stated_offence_count("其行为已构成××罪。"), 0);
