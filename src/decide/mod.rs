@@ -195,7 +195,11 @@ pub fn stated_offence_count(fact: &str) -> usize {
     let Some((list, words, headings)) = RE
         .get_or_init(|| {
             Some((
-                regex::Regex::new(r"[×xXＸ＊*]{2,}罪(?:(?:、|和|及|与|以及)[×xXＸ＊*]{2,}罪)+").ok()?,
+                // A list of charge names with at least one masked: 构成××罪、××罪; 以贩卖毒品罪、××罪.
+                regex::Regex::new(
+                    r"(?:[×xXＸ＊*]{2,}|\p{Han}{2,10})罪(?:(?:、|和|及|与|以及)(?:[×xXＸ＊*]{2,}|\p{Han}{2,10})罪)+",
+                )
+                .ok()?,
                 regex::Regex::new(r"一人犯数罪|犯(二|两|三|四)罪|分别构成").ok()?,
                 // Counts headed by the (masked) name of their offence: 一、××事实 … 二、××罪 ….
                 regex::Regex::new(
@@ -210,7 +214,12 @@ pub fn stated_offence_count(fact: &str) -> usize {
     };
     let from_headings = headings.find_iter(fact).count();
     let from_headings = if from_headings >= 2 { from_headings } else { 0 };
-    let from_list = list.find_iter(fact).map(|m| m.as_str().matches('罪').count()).max().unwrap_or(0);
+    let from_list = list
+        .find_iter(fact)
+        .filter(|m| m.as_str().contains("××") || m.as_str().contains("xx") || m.as_str().contains("XX"))
+        .map(|m| m.as_str().matches(['、', '和', '及', '与']).count() + 1)
+        .max()
+        .unwrap_or(0);
     let from_words = words
         .captures_iter(fact)
         .map(|c| match c.get(1).map(|m| m.as_str()) {
@@ -941,6 +950,9 @@ mod tests {
     fn the_stated_number_of_offences_is_read_from_the_fact() {
         assert_eq!(stated_offence_count("其行为已构成××罪、××罪，应数罪并罚。"), 2);
         assert_eq!(stated_offence_count("应当以××罪、××罪和××罪追究其刑事责任。"), 3);
+        assert_eq!(stated_offence_count("应当以贩卖毒品罪、××罪追究其刑事责任。"), 2);
+        // Open names alone are counted by their own naming, not here.
+        assert_eq!(stated_offence_count("应当以贩卖毒品罪、容留他人吸毒罪追究其刑事责任。"), 0);
         assert_eq!(stated_offence_count("被告人一人犯数罪，应当数罪并罚。"), 2);
         assert_eq!(stated_offence_count("被告人犯三罪。"), 3);
         assert_eq!(stated_offence_count("指控：一、××事实 被告人窃取手机。二、××事实 被告人持刀劫取现金。"), 2);
