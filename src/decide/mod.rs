@@ -186,10 +186,11 @@ pub fn sections(fact: &str) -> Vec<usize> {
     starts
 }
 
-/// How many offences the fact says are charged, when it says so: a list of masked charge names (published
-/// judgments write 构成××罪、××罪 for two charges), counts headed by their masked offence (一、××事实 二、××事实),
-/// 一人犯数罪 / 犯二罪 / 犯三罪, or 分别构成 (each of several defendants, or each act, its own charge). 0 when the fact does not say. 数罪并罚 alone is not counted: it also
-/// joins a new offence to an earlier sentence (撤销缓刑，数罪并罚).
+/// How many offences the fact says are charged, when it says so: a list of charge names with at least one masked
+/// (published judgments write 构成××罪、××罪 for two charges), counts headed by their masked offence (一、××事实
+/// 二、××事实), or 一人犯数罪 / 犯二罪 / 犯三罪. 0 when the fact does not say. Neither 数罪并罚 alone (it also joins a
+/// new offence to an earlier sentence: 撤销缓刑，数罪并罚) nor 分别构成 alone (分别构成轻伤、轻微伤 are injuries) is
+/// counted; 分别构成××罪、××罪 is, as a list.
 pub fn stated_offence_count(fact: &str) -> usize {
     static RE: std::sync::OnceLock<Option<(regex::Regex, regex::Regex, regex::Regex)>> = std::sync::OnceLock::new();
     let Some((list, words, headings)) = RE
@@ -200,7 +201,7 @@ pub fn stated_offence_count(fact: &str) -> usize {
                     r"(?:[×xXＸ＊*]{2,}|\p{Han}{2,10})罪(?:(?:、|和|及|与|以及)(?:[×xXＸ＊*]{2,}|\p{Han}{2,10})罪)+",
                 )
                 .ok()?,
-                regex::Regex::new(r"一人犯数罪|犯(二|两|三|四)罪|分别构成").ok()?,
+                regex::Regex::new(r"一人犯数罪|犯(二|两|三|四)罪").ok()?,
                 // Counts headed by the (masked) name of their offence: 一、××事实 … 二、××罪 ….
                 regex::Regex::new(
                     r"(?:^|[。；：:\s])(?:[一二三四五][、.．]|（[一二三四五]）|\([一二三四五]\))\s*[×xXＸ＊*]{2,}(?:罪|事实|犯罪事实)?",
@@ -622,7 +623,7 @@ pub fn decide_with(
         }
     }
 
-    // 3d. The fact says how many offences are charged (一人犯数罪, 犯二罪, 分别构成, or a list of masked charge
+    // 3d. The fact says how many offences are charged (一人犯数罪, 犯二罪, or a list of masked charge
     //     names) and fewer are decided: the best remaining candidates whose own cues speak for them are the
     //     further offences. The number is the prosecution's statement; which charge it is, the evidence decides.
     let stated = stated_offence_count(fact).min(cfg.max_charges);
@@ -960,6 +961,7 @@ mod tests {
         // 数罪并罚 alone also joins a new offence to an earlier sentence.
         assert_eq!(stated_offence_count("在缓刑考验期内犯新罪，应当撤销缓刑，数罪并罚。"), 0);
         assert_eq!(stated_offence_count("其行为已构成××罪。"), 0);
+        assert_eq!(stated_offence_count("经鉴定，二被害人的损伤分别构成轻伤、轻微伤。"), 0);
     }
 
     #[test]
