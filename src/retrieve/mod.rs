@@ -628,6 +628,12 @@ impl Retriever {
                 if owners.len() > MAX_NAMED_OWNERS {
                     continue;
                 }
+                if is_defence_claim(fact, m.start(), m.end()) {
+                    for &o in owners {
+                        reasons[o].push(format!("「{}」 is named in a defence claim, not counted", m.as_str()));
+                    }
+                    continue;
+                }
                 if is_prior_conviction(fact, m.start(), m.end()) {
                     for &o in owners {
                         reasons[o].push(format!(
@@ -920,6 +926,17 @@ fn clause_around(fact: &str, start: usize, end: usize, back: usize, seps: &[char
     (before, after)
 }
 
+/// True when a charge named at `start..end` is what the defence argues for (上诉人提出其行为构成非法持有毒品罪的
+/// 上诉理由, 辩护人建议以…罪从轻处罚): the lesser charge the defence asks for is not evidence of the one decided,
+/// nor of a further one.
+fn is_defence_claim(fact: &str, start: usize, end: usize) -> bool {
+    let (before, _) = clause_around(fact, start, end, 60, &['。', '；', ';']);
+    let after: String = fact[end..].chars().take(30).collect();
+    let after = after.split(['。', '；', ';']).next().unwrap_or("");
+    ["辩护", "辩解", "辩称", "上诉理由", "上诉称", "上诉提出", "认识上的疑问"].iter().any(|w| before.contains(w))
+        || ["的上诉理由", "的辩护意见", "的辩解", "的辩护"].iter().any(|w| after.contains(w))
+}
+
 /// True when a charge named at `start..end` is the name of a prior conviction (曾因盗窃罪被判处…).
 fn is_prior_conviction(fact: &str, start: usize, end: usize) -> bool {
     let (before, after) = clause_around(fact, start, end, 10, &['。', '；', ';']);
@@ -1175,6 +1192,21 @@ pub(crate) mod tests {
         let c = r.retrieve("被告人曾因抢夺罪被判处有期徒刑一年。", &ex, 5);
         let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
         assert_eq!(grab.signals.mention, 0.0);
+    }
+
+    #[test]
+    fn a_charge_the_defence_argues_for_is_not_named() {
+        let r = Retriever::new(&tiny_kb()).unwrap();
+        let ex = Extraction::default();
+        let c = r.retrieve("对于上诉人所提其行为构成抢夺罪的上诉理由，经查，不能成立。", &ex, 5);
+        let grab = c.iter().find(|c| c.charge == "抢夺罪");
+        assert!(grab.is_none_or(|g| g.signals.mention == 0.0 && g.signals.anti == 0.0), "{c:?}");
+        let c = r.retrieve("辩护人提出被告人的行为应认定为抢夺罪。", &ex, 5);
+        let grab = c.iter().find(|c| c.charge == "抢夺罪");
+        assert!(grab.is_none_or(|g| g.signals.mention == 0.0), "{c:?}");
+        // The prosecution's own finding still counts.
+        let c = r.retrieve("公诉机关认为，被告人的行为已构成抢夺罪。", &ex, 5);
+        assert_eq!(c[0].signals.mention, 1.0);
     }
 
     #[test]
