@@ -189,6 +189,7 @@ fn injuries_and_deaths() {
     assert_eq!(ex("出具了死亡医学证明书、死亡赔偿金收条。").elements.deaths, 0);
     assert_eq!(ex("发生交通事故，致二人死亡、一人轻伤。").elements.deaths, 2);
     assert_eq!(ex("被告人胡某采用扼、勒颈的手段将吴某杀死。").elements.deaths, 1);
+    assert_eq!(ex("被告人驾驶铲车将横穿公路的行人沈氏当场碾压致死。").elements.deaths, 1);
     assert_eq!(ex("被告人产生了将其杀死的念头，持刀追砍，被害人逃脱。").elements.deaths, 0);
     assert_eq!(ex("被告人欲将被害人掐死，因被害人反抗未得逞。").elements.deaths, 0);
     assert_eq!(ex("被告人萌生将马某杀死后自杀的念头，持刀刺伤马某。").elements.deaths, 0);
