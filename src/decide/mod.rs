@@ -217,7 +217,7 @@ pub fn stated_offence_count(fact: &str) -> usize {
     let from_headings = if from_headings >= 2 { from_headings } else { 0 };
     let from_list = list
         .find_iter(fact)
-        .filter(|m| m.as_str().contains("××") || m.as_str().contains("xx") || m.as_str().contains("XX"))
+        .filter(|m| m.as_str().chars().filter(|c| matches!(c, '×' | 'x' | 'X' | 'Ｘ' | '＊' | '*')).count() >= 2)
         .map(|m| m.as_str().matches(['、', '和', '及', '与']).count() + 1)
         .max()
         .unwrap_or(0);
