@@ -933,7 +933,13 @@ fn is_defence_claim(fact: &str, start: usize, end: usize) -> bool {
     let (before, _) = clause_around(fact, start, end, 60, &['。', '；', ';']);
     let after: String = fact[end..].chars().take(30).collect();
     let after = after.split(['。', '；', ';']).next().unwrap_or("");
-    ["辩护", "辩解", "辩称", "上诉理由", "上诉称", "上诉提出", "认识上的疑问"].iter().any(|w| before.contains(w))
+    // Claim verbs, not the bare 辩护人: 被告人及其辩护人对指控的盗窃罪无异议 agrees with the charge.
+    [
+        "辩解", "辩称", "上诉理由", "上诉称", "上诉提出", "认识上的疑问", "辩护意见", "辩护人提出", "辩护人认为",
+        "辩护人建议", "辩护人称",
+    ]
+    .iter()
+    .any(|w| before.contains(w))
         || ["的上诉理由", "的辩护意见", "的辩解", "的辩护"].iter().any(|w| after.contains(w))
 }
 
@@ -1206,6 +1212,9 @@ pub(crate) mod tests {
         assert!(grab.is_none_or(|g| g.signals.mention == 0.0), "{c:?}");
         // The prosecution's own finding still counts.
         let c = r.retrieve("公诉机关认为，被告人的行为已构成抢夺罪。", &ex, 5);
+        assert_eq!(c[0].signals.mention, 1.0);
+        // Agreeing with the charge is not arguing for another one.
+        let c = r.retrieve("被告人及其辩护人对公诉机关指控的抢夺罪无异议。", &ex, 5);
         assert_eq!(c[0].signals.mention, 1.0);
     }
 
