@@ -146,9 +146,8 @@ pub fn drug_weights(doc: &Doc) -> (Vec<DrugWeight>, Vec<(&'static str, usize, us
         let (ss_b, se_b) = (doc.byte_of(ss), doc.byte_of(se));
         let (cs, ce) = doc.clause_of(ch);
         let (cs_b, ce_b) = (doc.byte_of(cs), doc.byte_of(ce));
-        let range_start = text[w.end.min(text.len())..].starts_with("以上不满")
-            || text[w.end.min(text.len())..].starts_with("以上不足")
-            || text[w.end.min(text.len())..].starts_with("以上未满");
+        let rest = &text[w.end.min(text.len())..];
+        let range_start = ["以上不满", "以上不足", "以上未满"].iter().any(|p| rest.starts_with(p));
         if range_start
             || threshold_re().is_match(&text[cs_b.min(w.start)..w.start])
             || informant_re().is_match(&text[ss_b..se_b])

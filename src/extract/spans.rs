@@ -79,7 +79,7 @@ fn claim_re() -> &'static Regex {
 /// 供述、辩解).
 fn is_evidence_item(text: &str, start: usize, end: usize) -> bool {
     let m = &text[start..end];
-    m.ends_with("辩解") && ["供述与辩解", "供述和辩解", "供述及辩解", "供述、辩解"].iter().any(|p| m.ends_with(p))
+    ["供述与辩解", "供述和辩解", "供述及辩解", "供述、辩解"].iter().any(|p| m.ends_with(p))
 }
 
 fn reject_re() -> &'static Regex {
@@ -137,7 +137,7 @@ impl Doc {
         for (i, &c) in nchars.iter().enumerate() {
             let between_digits = i > 0 && i + 1 < nchars.len() && is_digit(nchars[i - 1]) && is_digit(nchars[i + 1]);
             let clause_end = matches!(c, '：' | ':') || (matches!(c, '，' | ',') && !between_digits);
-            let prev = if i > 0 { nchars.get(i - 1).copied() } else { None };
+            let prev = i.checked_sub(1).and_then(|j| nchars.get(j).copied());
             if sentence_end(c) || (c == '.' && latin_full_stop_ends_sentence(prev, nchars.get(i + 1).copied())) {
                 clauses.push((c0, i + 1));
                 sentences.push((s0, i + 1));
