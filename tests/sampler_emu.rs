@@ -18,7 +18,7 @@ use lexpro::sample::{
     decode_kernel_results, kernel_row_plans, mask_words, Batch, CpuSampler, Logits, RowRequest, SampleError,
     Sampler, SamplingParams,
 };
-use sampler_cases::{bf16_of, make_logits, make_mask, requests, Shape};
+use sampler_cases::{make_logits, make_mask, requests, Case, Shape};
 
 /// Kernel families, numbered as the driver reads them.
 #[derive(Clone, Copy, Debug)]
@@ -159,17 +159,8 @@ fn mismatches(bin: &Path, batch: &Batch<'_>, pieces: u32, what: &str) -> Vec<Str
 }
 
 fn check_case(bin: &Path, v: usize, rows: usize, shape: Shape, bf16: bool, density: Option<f64>, pieces: u32) {
-    let logits = make_logits(rows, v, shape, v as u64 * 31 + rows as u64);
-    let mask = density.map(|d| make_mask(rows, v, d, v as u64 + 7));
-    let reqs = requests(rows, 0);
-    let half: Vec<u16>;
-    let lg = if bf16 {
-        half = bf16_of(&logits);
-        Logits::Bf16(&half)
-    } else {
-        Logits::F32(&logits)
-    };
-    let batch = Batch { logits: lg, vocab: v, mask: mask.as_deref(), rows: &reqs };
+    let case = Case::new(v, rows, shape, bf16, density, v as u64 * 31 + rows as u64, 0);
+    let batch = case.batch();
     let what = format!("v={v} {shape:?} bf16={bf16} mask={density:?}");
     let bad = mismatches(bin, &batch, pieces, &what);
     assert!(bad.is_empty(), "{} rows differ from the CPU twin:\n{}", bad.len(), bad.join("\n"));

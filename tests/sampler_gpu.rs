@@ -24,7 +24,7 @@ fn gpu(test: &str) -> Option<CudaSampler> {
 
 #[path = "common/sampler_cases.rs"]
 mod sampler_cases;
-use sampler_cases::{bf16_of, make_logits, make_mask, requests, Shape};
+use sampler_cases::{bf16_of, make_logits, make_mask, Case, Shape};
 
 /// One batch per (vocab, shape, dtype, mask); row `r` uses parameter set `(r + first) % 10`.
 /// Returns (draws compared, draws equal, greedy draws compared, greedy equal).
@@ -38,17 +38,9 @@ fn parity_case(
     density: Option<f64>,
     first: usize,
 ) -> [usize; 4] {
-    let logits = make_logits(rows, v, shape, v as u64 * 31 + rows as u64 + first as u64);
-    let mask = density.map(|d| make_mask(rows, v, d, v as u64 + 7));
-    let reqs = requests(rows, first);
-    let half: Vec<u16>;
-    let lg = if bf16 {
-        half = bf16_of(&logits);
-        Logits::Bf16(&half)
-    } else {
-        Logits::F32(&logits)
-    };
-    let batch = Batch { logits: lg, vocab: v, mask: mask.as_deref(), rows: &reqs };
+    let case = Case::new(v, rows, shape, bf16, density, v as u64 * 31 + rows as u64 + first as u64, first);
+    let batch = case.batch();
+    let reqs = &case.reqs;
     let want = CpuSampler::new().sample(&batch).expect("cpu");
     let got = gpu.sample(&batch).expect("gpu");
     let mut c = [0usize; 4];

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use lexpro::sample::spec::f32_to_bf16;
-use lexpro::sample::{mask_words, RowRequest, SamplingParams};
+use lexpro::sample::{mask_words, Batch, Logits, RowRequest, SamplingParams};
 
 /// xorshift64* stream for test inputs.
 pub struct Rng(pub u64);
@@ -105,4 +105,33 @@ pub fn requests(rows: usize, first: usize) -> Vec<RowRequest> {
 /// The bf16 bits of f32 logits (the layout `Logits::Bf16` takes).
 pub fn bf16_of(logits: &[f32]) -> Vec<u16> {
     logits.iter().map(|&x| f32_to_bf16(x)).collect()
+}
+
+/// The owned inputs of one kernel-check batch (logits, their bf16 copy, mask, requests); [`Case::batch`] lends them
+/// out as a [`Batch`].
+pub struct Case {
+    pub vocab: usize,
+    pub logits: Vec<f32>,
+    pub half: Option<Vec<u16>>,
+    pub mask: Option<Vec<u32>>,
+    pub reqs: Vec<RowRequest>,
+}
+
+impl Case {
+    /// `rows` rows of `shape` logits from `seed` (in bf16 when `bf16`), a mask of about `density` when given, and
+    /// requests cycling through [`param_sets`] from set `first`.
+    pub fn new(v: usize, rows: usize, shape: Shape, bf16: bool, density: Option<f64>, seed: u64, first: usize) -> Case {
+        let logits = make_logits(rows, v, shape, seed);
+        let half = bf16.then(|| bf16_of(&logits));
+        let mask = density.map(|d| make_mask(rows, v, d, v as u64 + 7));
+        Case { vocab: v, logits, half, mask, reqs: requests(rows, first) }
+    }
+
+    pub fn batch(&self) -> Batch<'_> {
+        let logits = match &self.half {
+            Some(h) => Logits::Bf16(h),
+            None => Logits::F32(&self.logits),
+        };
+        Batch { logits, vocab: self.vocab, mask: self.mask.as_deref(), rows: &self.reqs }
+    }
 }
