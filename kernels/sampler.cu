@@ -407,6 +407,17 @@ struct ListSrc {
     __device__ __forceinline__ void each(F f) const {
         for (u32 j = threadIdx.x; j < n; j += THREADS) f(ids[j], zs[j]);
     }
+    // Warp-uniform visit for the radix selects: every lane of a warp calls f(in, id, z) the same
+    // number of times (in = false past the end), so f may use warp intrinsics (warp_add).
+    template <class F>
+    __device__ __forceinline__ void each_warp(F f) const {
+        const u32 lane = threadIdx.x & 31u;
+        for (u32 j0 = threadIdx.x - lane; j0 < n; j0 += THREADS) {
+            const u32 j = j0 + lane;
+            const bool in = j < n;
+            f(in, in ? ids[j] : 0u, in ? zs[j] : 0.0f);
+        }
+    }
 };
 
 // L read straight from the row (when it does not fit in shared memory), or from a slice of it.
@@ -430,7 +441,59 @@ struct RowSrc {
             }
         });
     }
+    // Warp-uniform visit (see ListSrc::each_warp): the loop bounds depend on the warp, not the lane.
+    template <class F>
+    __device__ __forceinline__ void each_warp(F f) const {
+        const u32 lane = threadIdx.x & 31u;
+        for (u32 w0 = gb + threadIdx.x - lane; w0 < ge; w0 += THREADS * UNROLL) {
+            float x[UNROLL][4];
+            u32 al[UNROLL];
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u) {
+                const u32 g = w0 + (u32)u * THREADS + lane;
+                al[u] = 0u;
+                if (g < ge) {
+                    al[u] = group_allowed(mask, g, V);
+                    ld4(row, g, V, vec, x[u]);
+                }
+            }
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u) {
+                if (!__ballot_sync(0xffffffffu, al[u] != 0u)) continue;  // warp-uniform skip
+                const u32 g = w0 + (u32)u * THREADS + lane;
+#pragma unroll
+                for (int j = 0; j < 4; ++j) {
+                    const bool a = (al[u] >> j) & 1u;
+                    const float z = a ? scaled(x[u][j], inv_t) : 0.0f;
+                    f(a && z >= cut && bin_of(M, z) <= bmax, 4u * g + (u32)j, z);
+                }
+            }
+        }
+    }
 };
+
+// Adds v to bins[d] for every lane with `live` set; called by all 32 lanes of a warp together. The
+// lanes that share the first live lane's digit (then those sharing the next one's) are summed in
+// registers and added by one atomic: at the high radix levels nearly every element of a select has the
+// same digit, and one shared atomic per element would queue them all on one address (measured on an
+// H200: 95k cycles of a single block for 1,286 elements). The rest add directly. Integer sums: exact,
+// so the order cannot change a result.
+template <class V>
+__device__ __forceinline__ void warp_add(V* bins, u32 d, V v, bool live) {
+    const u32 lane = threadIdx.x & 31u;
+    unsigned todo = __ballot_sync(0xffffffffu, live);
+    for (int round = 0; round < 2 && todo; ++round) {
+        const u32 leader = (u32)(__ffs((int)todo) - 1);
+        const u32 dl = __shfl_sync(0xffffffffu, d, (int)leader);
+        const bool mine = ((todo >> lane) & 1u) && d == dl;
+        V sum = mine ? v : (V)0;
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+        if (lane == leader && sum) atomicAdd(bins + dl, sum);
+        todo &= ~__ballot_sync(0xffffffffu, mine);
+    }
+    if ((todo >> lane) & 1u) atomicAdd(bins + d, v);
+}
 
 // k-th largest key (k >= 1) among the elements `keyf` accepts; 8-bit radix, 4 levels.
 // Returns the key; *rank_in_ties = how many elements equal to it belong to the top k; *eq = how many
@@ -442,11 +505,10 @@ __device__ u32 select_kth(Shared& s, const Src& src, KeyF keyf, u32 k, u32* rank
         const u32 shift = 24u - 8u * (u32)level;
         for (u32 b = threadIdx.x; b < 256; b += THREADS) s.cnt[b] = 0;
         __syncthreads();
-        src.each([&](u32 id, float z) {
-            u32 key;
-            if (!keyf(id, z, key)) return;
-            if ((key & pmask) != prefix) return;
-            atomicAdd(&s.cnt[(key >> shift) & 255u], 1u);
+        src.each_warp([&](bool in, u32 id, float z) {
+            u32 key = 0u;
+            const bool live = in && keyf(id, z, key) && (key & pmask) == prefix;
+            warp_add(s.cnt, (key >> shift) & 255u, 1u, live);
         });
         __syncthreads();
         find_digit_count(s, 256, k);
@@ -472,12 +534,11 @@ __device__ u32 select_weighted(Shared& s, const Src& src, KeyF keyf, double targ
         const u32 shift = 24u - 8u * (u32)level;
         for (u32 b = threadIdx.x; b < 256; b += THREADS) s.wt[b] = 0;
         __syncthreads();
-        src.each([&](u32 id, float z) {
-            u32 key;
-            u64 w;
-            if (!keyf(id, z, key, w)) return;
-            if ((key & pmask) != prefix) return;
-            if (w) atomicAdd(&s.wt[(key >> shift) & 255u], w);
+        src.each_warp([&](bool in, u32 id, float z) {
+            u32 key = 0u;
+            u64 w = 0ull;
+            const bool live = in && keyf(id, z, key, w) && (key & pmask) == prefix && w != 0ull;
+            warp_add(s.wt, (key >> shift) & 255u, w, live);
         });
         __syncthreads();
         find_digit_weight(s, 256, acc, target);

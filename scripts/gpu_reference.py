@@ -88,24 +88,26 @@ def main(work: str) -> int:
 
     print(f"\ndevice: {head['device']}; measured D2D copy bandwidth {head['copy_bw'] / 1e12:.2f} TB/s (read + write)")
     print("V = 151,936; mask ~75% allowed; times per step (device time, CUDA events, inputs resident)")
-    print("split = split kernels (default); orig = original one-block-per-row kernels; wide = wide kernels")
-    print("(three launches, every pass of a row spread over blocks); same inputs, same run\n")
-    hdr = (f"| {'B':>3} | {'case':<24} | {'split us':>8} | {'graph us':>8} | {'orig us':>8} | {'orig graph':>10} | "
-           f"{'wide us':>8} | {'wide graph':>10} | {'floor us':>8} | {'x floor':>7} | {'wide x floor':>12} | "
-           f"{'torch us':>9} | {'vs torch':>8} | {'parity split/orig/wide':>22} |")
+    print("default = KernelFamily::Auto (wide kernels for B <= 64 with a cut, split kernels otherwise);")
+    print("split = split kernels; orig = original one-block-per-row kernels; wide = wide kernels (three")
+    print("launches, every pass of a row spread over blocks); graph = the same step replayed from a CUDA graph;")
+    print("same inputs, same run; x floor and vs torch are for the default\n")
+    hdr = (f"| {'B':>3} | {'case':<24} | {'default us':>10} | {'graph us':>8} | {'split us':>8} | "
+           f"{'split graph':>11} | {'orig us':>8} | {'wide us':>8} | {'wide graph':>10} | {'floor us':>8} | "
+           f"{'x floor':>7} | {'torch us':>9} | {'vs torch':>8} | {'parity default/split/orig/wide':>30} |")
     print(hdr)
     print("|" + "|".join("-" * (len(c)) for c in hdr.split("|")[1:-1]) + "|")
     opt = lambda v, w: "" if v is None else f"{v:>{w}.1f}"
     ratio = lambda v, f: "" if v is None else f"{v / f:.2f}"
     for r, ref in out:
-        parity = f"{r['parity']} / {r['legacy_parity']} / {r.get('wide_parity', '-')}"
-        vs_torch = "" if r["us"] is None else f"{ref / r['us']:.1f}x"
+        parity = " / ".join(r.get(k, "-") for k in ("parity", "split_parity", "legacy_parity", "wide_parity"))
+        vs_torch = "" if r.get("us") is None else f"{ref / r['us']:.1f}x"
         print(
-            f"| {r['b']:>3} | {r['case']:<24} | {opt(r['us'], 8):>8} | {opt(r['graph_us'], 8):>8} | "
-            f"{opt(r['legacy_us'], 8):>8} | {opt(r['legacy_graph_us'], 10):>10} | {opt(r.get('wide_us'), 8):>8} | "
-            f"{opt(r.get('wide_graph_us'), 10):>10} | {r['floor_us']:>8.1f} | {ratio(r['us'], r['floor_us']):>7} | "
-            f"{ratio(r.get('wide_us'), r['floor_us']):>12} | {ref:>9.1f} | "
-            f"{vs_torch:>8} | {parity:>22} |"
+            f"| {r['b']:>3} | {r['case']:<24} | {opt(r.get('us'), 10):>10} | {opt(r.get('graph_us'), 8):>8} | "
+            f"{opt(r.get('split_us'), 8):>8} | {opt(r.get('split_graph_us'), 11):>11} | "
+            f"{opt(r.get('legacy_us'), 8):>8} | {opt(r.get('wide_us'), 8):>8} | {opt(r.get('wide_graph_us'), 10):>10} | "
+            f"{r['floor_us']:>8.1f} | {ratio(r.get('us'), r['floor_us']):>7} | {ref:>9.1f} | "
+            f"{vs_torch:>8} | {parity:>30} |"
         )
     return 0
 

@@ -10,7 +10,7 @@ use lexpro::sample::{
     SamplingParams,
 };
 
-const FAMILIES: [KernelFamily; 3] = [KernelFamily::Original, KernelFamily::Split, KernelFamily::Wide];
+const FAMILIES: [KernelFamily; 4] = [KernelFamily::Original, KernelFamily::Split, KernelFamily::Wide, KernelFamily::Auto];
 
 fn gpu(test: &str) -> Option<CudaSampler> {
     match CudaSampler::new() {
@@ -234,7 +234,12 @@ fn gpu_benchmark() {
     let save = |lines: &[String]| std::fs::write(&results, lines.join("\n") + "\n").expect("write results");
     save(&lines);
     let top_p = SamplingParams { seed: 11, top_p: 0.9, ..Default::default() };
-    for &b in &[1usize, 8, 64, 512] {
+    // LEXPRO_BENCH_BATCHES (e.g. "1,8") narrows the batch sizes, for a profiler run of one case.
+    let batches: Vec<usize> = match std::env::var("LEXPRO_BENCH_BATCHES") {
+        Ok(list) => list.split(',').filter_map(|x| x.trim().parse().ok()).collect(),
+        Err(_) => vec![1, 8, 64, 512],
+    };
+    for &b in &batches {
         let logits = make_logits(b, v, Shape::Peaked, b as u64);
         let mask = make_mask(b, v, 0.75, b as u64 + 1);
         let bytes_f32: Vec<u8> = logits.iter().flat_map(|x| x.to_le_bytes()).collect();
@@ -252,23 +257,39 @@ fn gpu_benchmark() {
             ("plain f32", SamplingParams { seed: 11, ..Default::default() }, false),
             ("greedy f32", SamplingParams::greedy(), false),
         ] {
+            // LEXPRO_BENCH_CASE (a substring of the label, e.g. "top-k") narrows the cases likewise.
+            if std::env::var("LEXPRO_BENCH_CASE").is_ok_and(|c| !label.contains(c.as_str())) {
+                continue;
+            }
             let reqs = mk(params);
             let lg = if bf16 { Logits::Bf16(&half) } else { Logits::F32(&logits) };
             let batch = Batch { logits: lg, vocab: v, mask: Some(&mask), rows: &reqs };
             // Uploaded with the wide family selected, so the batch carries the wide kernels' scratch.
             gpu.set_family(KernelFamily::Wide);
-            let mut db = gpu.upload(&batch).expect("upload");
+            let mut db_wide = Some(gpu.upload(&batch).expect("upload"));
             let want = CpuSampler::new().sample(&batch).expect("cpu");
             let fmt = |x: f64| if x.is_nan() { "null".to_string() } else { format!("{x:.3}") };
-            // Original kernels first, then the split and the wide kernels, on the same resident inputs.
+            // Original kernels first, then the split, the wide and the default (auto) choice, on the same
+            // resident inputs.
             let mut fields = Vec::new();
-            for (family, tag) in
-                [(KernelFamily::Original, "legacy_"), (KernelFamily::Split, ""), (KernelFamily::Wide, "wide_")]
-            {
+            for (family, tag) in [
+                (KernelFamily::Original, "legacy_"),
+                (KernelFamily::Split, "split_"),
+                (KernelFamily::Wide, "wide_"),
+                (KernelFamily::Auto, ""),
+            ] {
                 gpu.set_family(family);
+                // The default chooses by what its own upload allocated (wide scratch for small
+                // batches only), so it is timed on a batch uploaded under it.
+                let mut own = None;
+                if family == KernelFamily::Auto {
+                    drop(db_wide.take());
+                    own = Some(gpu.upload(&batch).expect("upload"));
+                }
+                let Some(db) = own.as_mut().or(db_wide.as_mut()) else { continue };
                 // An error in one family (e.g. the wide kernels, new on this device) is reported in
                 // its cells and the table goes on.
-                match time_family(&mut gpu, &mut db, &want, b) {
+                match time_family(&mut gpu, db, &want, b) {
                     Ok((us, graph_us, same)) => fields.push(format!(
                         "\"{tag}us\": {us:.3}, \"{tag}graph_us\": {}, \"{tag}parity\": \"{same}/{b}\"",
                         fmt(graph_us)

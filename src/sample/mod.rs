@@ -164,12 +164,20 @@ pub enum KernelFamily {
     /// One block per row, one launch per step.
     Original,
     /// One launch per step; a row's first pass is spread over several blocks (small batches), the rest
-    /// of a row with cuts runs in one block. The default.
+    /// of a row with cuts runs in one block.
     Split,
     /// Three launches per step; every pass of a row with cuts (max, histogram, cut and draw) is spread
     /// over several blocks. For small batches with top-k / top-p / min-p.
     Wide,
+    /// The default: [`KernelFamily::Wide`] for a batch of at most [`AUTO_WIDE_MAX_ROWS`] rows of which
+    /// one has a cut (top-k, top-p or min-p), [`KernelFamily::Split`] otherwise. Chosen per launch from
+    /// the rows' current plans; the choice follows the H200 measurements in docs/SAMPLER.md.
+    Auto,
 }
+
+/// Largest batch for which [`KernelFamily::Auto`] launches the wide kernels: on an H200 they beat the
+/// split kernels on rows with cuts at B = 1, 8 and 64, and lose by a few percent at B = 512.
+pub const AUTO_WIDE_MAX_ROWS: usize = 64;
 
 /// Per-row plan shared by both paths (and laid out for the kernels, see `RowPlan` in sampler.cu).
 /// Host-side floats (`1/T`, `ln min_p`) are computed once here so both paths use the same bits.

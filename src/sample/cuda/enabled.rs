@@ -11,7 +11,10 @@ use cudarc::driver::{
 };
 use cudarc::nvrtc::{compile_ptx_with_opts, CompileOptions};
 
-use super::{decode_results, mask_words, plan_batch, Batch, KernelFamily, Logits, RowPlan, SampleError, Sampler};
+use super::{
+    decode_results, mask_words, plan_batch, Batch, KernelFamily, Logits, RowPlan, SampleError, Sampler,
+    AUTO_WIDE_MAX_ROWS, FLAG_GREEDY, FLAG_MIN_P, FLAG_TOP_K, FLAG_TOP_P,
+};
 
 /// The kernel source, embedded so the binary needs no file at run time.
 pub const KERNEL_SOURCE: &str = include_str!("../../../kernels/sampler.cu");
@@ -35,18 +38,28 @@ unsafe impl DeviceRepr for RowPlan {}
 // SAFETY: all-zero bits are a valid RowPlan (plain integers and floats).
 unsafe impl ValidAsZeroBits for RowPlan {}
 
+/// Whether any row samples with a cut (greedy rows never do).
+fn has_cuts(plans: &[RowPlan]) -> bool {
+    plans.iter().any(|p| p.flags & FLAG_GREEDY == 0 && p.flags & (FLAG_TOP_K | FLAG_TOP_P | FLAG_MIN_P) != 0)
+}
+
 fn dev<E: std::fmt::Debug>(what: &str) -> impl FnOnce(E) -> SampleError + '_ {
     move |e| SampleError::Device(format!("{what}: {e:?}"))
 }
 
 /// NVRTC options shared by the run-time build and the CI compile check: no FMA contraction (the CPU
 /// twin does not contract), IEEE division, and the given virtual architecture (e.g. `compute_90`).
+/// `LEXPRO_CUDA_LINEINFO` set adds source line information, for a profiler's per-line view.
 pub fn nvrtc_options(arch: &str) -> CompileOptions {
+    let mut options = vec![format!("--gpu-architecture={arch}"), "--std=c++17".into()];
+    if std::env::var_os("LEXPRO_CUDA_LINEINFO").is_some() {
+        options.push("--generate-line-info".into());
+    }
     CompileOptions {
         fmad: Some(false),
         prec_div: Some(true),
         ftz: Some(false),
-        options: vec![format!("--gpu-architecture={arch}"), "--std=c++17".into()],
+        options,
         name: Some("sampler.cu".into()),
         ..Default::default()
     }
@@ -124,8 +137,11 @@ pub struct DeviceBatch {
     /// (kept zero between launches by the kernels themselves).
     part: CudaSlice<u64>,
     count: CudaSlice<u32>,
-    /// Wide kernels' scratch, allocated by `upload` when the wide family is selected.
+    /// Wide kernels' scratch, allocated by `upload` when the wide family (or `Auto`, for at most
+    /// `AUTO_WIDE_MAX_ROWS` rows) is selected.
     wide: Option<WideScratch>,
+    /// Some row samples with a cut (top-k, top-p or min-p): what `Auto` chooses by.
+    has_cuts: bool,
     pieces: u32,
     vocab: u32,
     rows: usize,
@@ -201,15 +217,16 @@ impl CudaSampler {
             wide_pass1,
             wide_hist,
             wide_draw,
-            family: KernelFamily::Split,
+            family: KernelFamily::Auto,
             sms: usize::try_from(sms).unwrap_or(1).max(1),
             device,
         })
     }
 
-    /// Chooses the kernels (default [`KernelFamily::Split`]). All give the CPU twin's tokens. A batch
+    /// Chooses the kernels (default [`KernelFamily::Auto`]). All give the CPU twin's tokens. A batch
     /// uploaded before the change keeps working unless the change is to [`KernelFamily::Wide`], whose
-    /// scratch `upload` allocates only while it is selected: upload such a batch again.
+    /// scratch `upload` allocates only while it (or `Auto`, for a small batch) is selected: upload such
+    /// a batch again.
     pub fn set_family(&mut self, family: KernelFamily) {
         self.family = family;
     }
@@ -255,7 +272,12 @@ impl CudaSampler {
         let pieces = self.pieces_for(rows, batch.vocab);
         let part = s.alloc_zeros::<u64>(3 * rows.max(1) * pieces).map_err(dev("alloc partials"))?;
         let count = s.alloc_zeros::<u32>(rows.max(1)).map_err(dev("alloc tickets"))?;
-        let wide = if self.family == KernelFamily::Wide {
+        let wants_wide = match self.family {
+            KernelFamily::Wide => true,
+            KernelFamily::Auto => rows <= AUTO_WIDE_MAX_ROWS,
+            KernelFamily::Original | KernelFamily::Split => false,
+        };
+        let wide = if wants_wide {
             let n = rows.max(1);
             Some(WideScratch {
                 state: s.alloc_zeros::<u64>(WIDE_STATE_WORDS * n).map_err(dev("alloc wide state"))?,
@@ -275,6 +297,7 @@ impl CudaSampler {
             part,
             count,
             wide,
+            has_cuts: has_cuts(&plans),
             pieces: pieces as u32,
             vocab: batch.vocab as u32,
             rows,
@@ -290,6 +313,7 @@ impl CudaSampler {
         if plans.is_empty() {
             return Ok(());
         }
+        db.has_cuts = has_cuts(&plans);
         self.stream.memcpy_htod(&plans, &mut db.plans).map_err(dev("upload plans"))
     }
 
@@ -299,7 +323,12 @@ impl CudaSampler {
         if db.rows == 0 {
             return Ok(());
         }
-        let pieces = if self.family == KernelFamily::Original { 1 } else { db.pieces };
+        let family = match self.family {
+            KernelFamily::Auto if db.has_cuts && db.wide.is_some() => KernelFamily::Wide,
+            KernelFamily::Auto => KernelFamily::Split,
+            f => f,
+        };
+        let pieces = if family == KernelFamily::Original { 1 } else { db.pieces };
         let cfg = LaunchConfig {
             grid_dim: (db.rows as u32, pieces, 1),
             block_dim: (THREADS, 1, 1),
@@ -314,7 +343,7 @@ impl CudaSampler {
             DeviceLogits::F32(x) => x.device_ptr(s).0,
             DeviceLogits::Bf16(x) => x.device_ptr(s).0,
         };
-        match self.family {
+        match family {
             KernelFamily::Original => {
                 let mut b = s.launch_builder(self.original.for_logits(&db.logits));
                 b.arg(&logits_ptr).arg(&mask_ptr).arg(&db.plans).arg(&db.vocab).arg(&mut db.out);
@@ -322,7 +351,7 @@ impl CudaSampler {
                 // buffer of the kernel's element type); buffers are sized by `upload`.
                 unsafe { b.launch(cfg) }.map(|_| ()).map_err(dev("launch original"))
             }
-            KernelFamily::Split => {
+            KernelFamily::Split | KernelFamily::Auto => {
                 let mut b = s.launch_builder(self.split.for_logits(&db.logits));
                 b.arg(&logits_ptr).arg(&mask_ptr).arg(&db.plans).arg(&db.vocab).arg(&mut db.out);
                 b.arg(&mut db.part).arg(&mut db.count);
