@@ -166,7 +166,8 @@ pub struct Retriever {
     /// Normalised name / alias → charge indexes.
     names: HashMap<String, Vec<usize>>,
     bm25: Bm25,
-    /// A masked charge name (`××罪`): the text was anonymised by label.
+    /// A masked charge name (`××罪`) or a masked statute reference (`刑法》××之规定`): the text was anonymised
+    /// by label (CAIL masks the judgment's own charges and articles everywhere in the fact).
     masked: Regex,
     /// Element → weight (rarer elements point more precisely).
     element_weight: HashMap<String, f64>,
@@ -395,7 +396,10 @@ impl Retriever {
             mention,
             names,
             bm25: Bm25::new(&docs),
-            masked: Regex::new(r"[×xXＸ＊*]{2,}罪").map_err(|e| RetrieveError::BadPattern {
+            masked: Regex::new(
+                r"[×xXＸ＊*]{2,}罪|(刑法》?|法》)第?[×xXＸ＊*]{2,}|[×xXＸ＊*]{2,}(之规定|的规定|第[（(一二三四五六七八九十0-9]|条|款)",
+            )
+            .map_err(|e| RetrieveError::BadPattern {
                 charge: "(masked name)".into(),
                 pattern: "masked".into(),
                 message: e.to_string(),
@@ -608,9 +612,11 @@ impl Retriever {
         }
 
         // Explicit naming of the charge as the current offence. Published judgment data (CAIL) masks the
-        // name of the charge under judgment (`已构成××罪`); in such a text a charge still named openly is a
-        // different one — a prosecution charge the court did not retain, or another offence — so it counts
-        // against, not for.
+        // full name of the charge under judgment everywhere (`已构成××罪`, and its articles: `刑法》××之规定`);
+        // in such a text a charge still named openly by its full name is a different one — a prosecution
+        // charge the court did not retain (指控诈骗罪, 认定合同诈骗罪), or another offence — so it counts
+        // against, not for. On the CAIL dev facts no openly named full name was the judgment's charge
+        // (0 of 43), and the narrower names left standing were (382 of 383).
         let masked = self.masked.is_match(fact);
         {
             for (start, end) in self.mention.find_iter(fact) {
@@ -644,6 +650,13 @@ impl Retriever {
                     continue;
                 }
                 for &o in owners {
+                    // The anonymisation masks a charge's full official name only: a narrower name of a
+                    // selective charge (贩卖毒品罪 for 走私、贩卖、运输、制造毒品罪) is left standing, and in such a
+                    // text says nothing either way.
+                    let full_name = norm_charge(&self.charges[o].name) == norm_charge(stem);
+                    if masked && !full_name {
+                        continue;
+                    }
                     if masked {
                         if sig[o].anti < MASKED_NAME_PENALTY {
                             reasons[o].push(format!(
@@ -1229,6 +1242,46 @@ pub(crate) mod tests {
         let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
         assert_eq!(grab.signals.mention, 0.0);
         assert!(grab.signals.anti > 0.0);
+    }
+
+    #[test]
+    fn a_masked_statute_reference_marks_the_text_as_masked() {
+        let r = Retriever::new(&tiny_kb()).unwrap();
+        // CAIL masks the articles of the judgment too: the charge still named in full is not the judgment's.
+        let c = r.retrieve(
+            "被告人抢走被害人挎包。公诉机关认为，被告人的行为触犯了《中华人民共和国刑法》××之规定，应当以抢夺罪追究其刑事责任。",
+            &Extraction::default(),
+            5,
+        );
+        let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
+        assert_eq!(grab.signals.mention, 0.0);
+        assert!(grab.signals.anti > 0.0);
+        // An unmasked text names the charge as usual.
+        let c = r.retrieve(
+            "被告人抢走被害人挎包。公诉机关认为，被告人的行为触犯了《中华人民共和国刑法》第二百六十七条之规定，应当以抢夺罪追究其刑事责任。",
+            &Extraction::default(),
+            5,
+        );
+        let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
+        assert_eq!(grab.signals.mention, 1.0);
+    }
+
+    #[test]
+    fn a_narrower_name_left_standing_in_a_masked_text_is_neutral() {
+        let mut kb = tiny_kb();
+        let mut drugs = charge("走私、贩卖、运输、制造毒品罪", "347", &["贩卖[^。；]{0,6}毒品"], &[], None);
+        drugs.aliases.push("贩卖毒品".into());
+        kb.charges.push(drugs);
+        let r = Retriever::new(&kb).unwrap();
+        // The masking hides full names only: 贩卖毒品罪 is neither the masked charge's rival nor counted twice.
+        let c = r.retrieve(
+            "被告人多次向吸毒人员贩卖毒品，其行为构成贩卖毒品罪；其容留他人吸食毒品，其行为构成××罪。",
+            &Extraction::default(),
+            5,
+        );
+        let d = c.iter().find(|c| c.charge == "走私、贩卖、运输、制造毒品罪").unwrap();
+        assert_eq!(d.signals.mention, 0.0);
+        assert_eq!(d.signals.anti, 0.0, "{:?}", d.reasons);
     }
 
     #[test]
