@@ -166,6 +166,8 @@ pub struct Retriever {
     /// Normalised name / alias → charge indexes.
     names: HashMap<String, Vec<usize>>,
     bm25: Bm25,
+    /// Every charge's full official name (without 罪), for the names a masked text leaves standing.
+    full_names: Regex,
     /// A masked charge name (`××罪`) or a masked statute reference (`刑法》××之规定`): the text was anonymised
     /// by label (CAIL masks the judgment's own charges and articles everywhere in the fact).
     masked: Regex,
@@ -389,6 +391,19 @@ impl Retriever {
             .into_iter()
             .map(|(e, k)| (e, (n / k as f64).ln() / n.ln().max(1.0)))
             .collect();
+        // Longest first, so that 合同诈骗 is found whole rather than as 诈骗.
+        let mut full: Vec<String> =
+            kb.charges.iter().map(|c| norm_charge(&c.name)).filter(|n| n.chars().count() >= 2).collect();
+        full.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
+        full.dedup();
+        let alt: Vec<String> = full.iter().map(|n| regex::escape(n)).collect();
+        // No charge: a pattern that matches nothing (an empty alternation would match everywhere).
+        let alt = if alt.is_empty() { r"[^\s\S]".to_string() } else { alt.join("|") };
+        let full_names = Regex::new(&alt).map_err(|e| RetrieveError::BadPattern {
+            charge: "(full names)".into(),
+            pattern: "full names".into(),
+            message: e.to_string(),
+        })?;
         Ok(Retriever {
             charges,
             cues,
@@ -404,6 +419,7 @@ impl Retriever {
                 pattern: "masked".into(),
                 message: e.to_string(),
             })?,
+            full_names,
             element_weight,
             by_article,
             weights,
@@ -671,6 +687,31 @@ impl Retriever {
                         reasons[o].push(format!("the fact names the charge: 「{}」", m.as_str()));
                     }
                     sig[o].mention = 1.0;
+                }
+            }
+        }
+
+        // The same in a masked text for a full name written without 罪 (以非法占有为目的…诈骗, 曾因盗窃被判刑): the
+        // masking replaces every occurrence of the judgment's charge names, so one left standing is not among
+        // them. On the CAIL dev facts with masked statute references, no visible full name was the judgment's.
+        if masked {
+            for m in self.full_names.find_iter(fact) {
+                if fact[m.end()..].starts_with('罪') {
+                    continue; // a named charge, weighed above
+                }
+                let Some(owners) = self.names.get(m.as_str()) else { continue };
+                if owners.len() > MAX_NAMED_OWNERS {
+                    continue;
+                }
+                for &o in owners {
+                    if norm_charge(&self.charges[o].name) != m.as_str() || sig[o].anti >= MASKED_NAME_PENALTY {
+                        continue;
+                    }
+                    reasons[o].push(format!(
+                        "the fact is masked (××) but writes 「{}」 openly: not the masked charge",
+                        m.as_str()
+                    ));
+                    sig[o].anti += MASKED_NAME_PENALTY;
                 }
             }
         }
@@ -1264,6 +1305,19 @@ pub(crate) mod tests {
         );
         let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
         assert_eq!(grab.signals.mention, 1.0);
+    }
+
+    #[test]
+    fn a_full_name_written_without_its_suffix_in_a_masked_text_is_not_the_masked_charge() {
+        let r = Retriever::new(&tiny_kb()).unwrap();
+        let masked = "被告人窃取手机一部。被告人曾因抢夺被判处有期徒刑一年。公诉机关认为，被告人的行为触犯了《中华人民共和国刑法》××之规定。";
+        let c = r.retrieve(masked, &Extraction::default(), 5);
+        let grab = c.iter().find(|c| c.charge == "抢夺罪").unwrap();
+        assert!(grab.signals.anti > 0.0, "{:?}", grab.reasons);
+        assert!(grab.reasons.iter().any(|r| r.contains("openly")), "{:?}", grab.reasons);
+        let plain = masked.replace("××", "第二百六十四条");
+        let c = r.retrieve(&plain, &Extraction::default(), 5);
+        assert!(c.iter().find(|c| c.charge == "抢夺罪").is_none_or(|g| g.signals.anti == 0.0));
     }
 
     #[test]
