@@ -13,6 +13,7 @@ use super::drugs::find_drugs;
 use super::injury::{count_deaths, count_people, most_severe, GradeHit, Grades};
 use super::numbers::{aggregate, find_bac, find_money, AggItem, Mention};
 use super::province::detect_province;
+use super::recommendation::{find_recommendation, RECOMMENDED_MAX, RECOMMENDED_MIN};
 use super::spans::Doc;
 use super::{ExtractError, Extraction};
 use crate::contract::{DrugOut, ElementsOut, Span};
@@ -216,6 +217,13 @@ impl Assembler {
             add_evidence(&mut ex, &doc, "drugs", spans.into_iter());
         }
         ex.facts.province = detect_province(&doc).map(str::to_string);
+        if let Some(r) = find_recommendation(&doc) {
+            ex.facts.set_number(RECOMMENDED_MAX, r.hi_months);
+            if let Some(lo) = r.lo_months {
+                ex.facts.set_number(RECOMMENDED_MIN, lo);
+            }
+            add_evidence(&mut ex, &doc, "recommended_term", std::iter::once((r.start, r.end)));
+        }
         ex.elements = self.contract(&ex, &drugs);
         ex
     }

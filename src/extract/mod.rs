@@ -11,6 +11,7 @@
 //! - [`cues`]: the knowledge base's cue and negate patterns, compiled once;
 //! - [`drugs`], [`injury`]: drug types with grams, injury grades and deaths;
 //! - [`province`]: the province of the case from court and place names;
+//! - [`recommendation`]: the prosecution's recommended range of the term (量刑建议);
 //! - [`elements`]: assembly of the facts and of the contract view;
 //! - [`eval`]: scoring against hand-labelled gold files.
 
@@ -22,6 +23,7 @@ pub mod eval;
 pub mod injury;
 pub mod numbers;
 pub mod province;
+pub mod recommendation;
 pub mod spans;
 
 use crate::contract::{ElementsOut, Span};

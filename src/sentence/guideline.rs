@@ -95,6 +95,9 @@ pub struct ChargeTerm {
     pub range: MonthRange,
     /// The lowest term allowed after 减轻处罚 (Art. 63), when mitigation was applied.
     pub mitigated_floor: Option<f64>,
+    /// The lowest term the law allows for this charge on these facts: the next lower band's minimum when a
+    /// circumstance permits 减轻处罚 (刑法第63条第1款), else the band's own minimum.
+    pub legal_floor: f64,
     /// The penalty.
     pub penal: Penal,
     /// 基准刑 in months (before circumstances).
@@ -441,6 +444,7 @@ pub fn compute(kb: &KnowledgeBase, facts: &Facts, charge: &Charge, band_no: u32,
         band: b.number,
         range,
         mitigated_floor,
+        legal_floor: if any_mitigate { floor.min(range.lo) } else { range.lo },
         penal,
         baseline,
         circumstances: applied.iter().map(|a| a.c.name.clone()).collect(),

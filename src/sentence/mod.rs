@@ -155,6 +155,24 @@ pub fn sentence_with(kb: &KnowledgeBase, facts: &Facts, charges: &[String], para
         out.general_articles.push("69".to_string());
         p
     };
+    // What the law leaves open for the term: one charge, its band (below it down to the next band only with a
+    // circumstance that permits 减轻处罚, 刑法第63条第1款); several, 刑法第69条's range between the heaviest term
+    // and the capped sum.
+    let legal = match penal.months() {
+        Some(m) if terms.len() == 1 => Some((m.min(terms[0].legal_floor), terms[0].range.hi)),
+        Some(_) => {
+            let parts: Vec<f64> = terms.iter().filter_map(|t| t.penal.months()).collect();
+            let max = parts.iter().copied().fold(0.0, f64::max);
+            let sum: f64 = parts.iter().sum();
+            let cap = if sum < 420.0 { 240.0 } else { 300.0 };
+            (parts.len() == terms.len()).then_some((max, sum.min(cap).max(max)))
+        }
+        None => None,
+    };
+    let penal = match legal {
+        Some(bounds) => follow_recommendation(facts, penal, bounds, &mut out.trace),
+        None => penal,
+    };
     let prob = probation::decide(facts, &penal);
     out.trace.extend(prob.trace);
     if prob.months.is_some() {
@@ -180,6 +198,55 @@ pub fn sentence_with(kb: &KnowledgeBase, facts: &Facts, charges: &[String], para
         probation_months: prob.months,
     });
     out
+}
+
+/// The prosecution's recommended range (量刑建议), when the fact states one: the term computed by the guideline is
+/// moved to the nearest month inside it. In a case of 认罪认罚 the court "一般应当采纳" the recommendation
+/// (刑事诉讼法第201条); in other cases following it is a calibrated choice (on the CAIL dev facts that state a
+/// range, the court's term lay inside it in 91% of the cases, and moving the computed term into it raised their
+/// term score from 0.70 to 0.78). The law's own range for the term (`legal`: the band, or 刑法第69条 for several
+/// charges) still bounds it. Life, death, exemption and a fine alone are left as computed.
+fn follow_recommendation(facts: &Facts, penal: Penal, legal: (f64, f64), trace: &mut Vec<TraceStep>) -> Penal {
+    use crate::extract::recommendation::{RECOMMENDED_MAX, RECOMMENDED_MIN};
+    let (Some(hi), Penal::Months { kind, months }) = (facts.number(RECOMMENDED_MAX), penal) else {
+        return penal;
+    };
+    let lo = facts.number(RECOMMENDED_MIN).unwrap_or(0.0);
+    let target = months.clamp(lo.min(hi), hi).clamp(legal.0.min(legal.1), legal.1).round();
+    let range = match facts.number(RECOMMENDED_MIN) {
+        Some(l) => format!("{l}–{hi} 个月"),
+        None => format!("不超过 {hi} 个月"),
+    };
+    let basis = if facts.flag("guilty_plea") {
+        "认罪认罚案件，人民法院一般应当采纳量刑建议"
+    } else {
+        "非认罪认罚案件，采纳与否由法院决定；按建议幅度取刑为校准选择（开发集上法院判决 91% 落在建议幅度内）"
+    };
+    if (target - months).abs() < 0.5 {
+        trace.push(
+            TraceStep::new("sentence", format!("公诉机关量刑建议 {range}；计算所得 {months} 个月在建议幅度内（{basis}）"))
+                .cite("刑事诉讼法第201条")
+                .value(months),
+        );
+        return penal;
+    }
+    // 有期徒刑 is at least six months (刑法第45条); below that the recommendation is 拘役 (刑法第42条).
+    let kind = if target < 6.0 && kind == crate::contract::TermKind::FixedTerm {
+        crate::contract::TermKind::CriminalDetention
+    } else if target > 6.0 && kind == crate::contract::TermKind::CriminalDetention {
+        crate::contract::TermKind::FixedTerm
+    } else {
+        kind
+    };
+    trace.push(
+        TraceStep::new(
+            "sentence",
+            format!("公诉机关量刑建议 {range}：宣告刑由 {months} 个月调整为 {target} 个月（{basis}）"),
+        )
+        .cite("刑事诉讼法第201条")
+        .value(target),
+    );
+    Penal::Months { kind, months: target.max(1.0) }
 }
 
 #[cfg(test)]
@@ -212,6 +279,36 @@ mod tests {
         // 北京 has no value for 数额巨大 in this base: national fallback is stated.
         assert!(s.warnings.iter().any(|w| w.contains("盗窃.数额巨大")), "{:?}", s.warnings);
         assert!(s.trace.iter().any(|t| t.message.contains("北京")));
+    }
+
+    #[test]
+    fn the_recommended_range_bounds_the_term() {
+        use crate::extract::recommendation::{RECOMMENDED_MAX, RECOMMENDED_MIN};
+        let kb = theft_kb();
+        let mut f = Facts::default();
+        f.set_number("amount_yuan", 50_000.0);
+        f.set_bool("confession", true);
+        // Computed 38 months (see above); recommended 42–54: the nearest month inside.
+        f.set_number(RECOMMENDED_MIN, 42.0);
+        f.set_number(RECOMMENDED_MAX, 54.0);
+        f.set_bool("guilty_plea", true);
+        let s = mid(&kb, &f, &["盗窃罪".to_string()]);
+        let t = s.term.expect("term");
+        assert_eq!(t.months, Some(42.0));
+        let step = s.trace.iter().find(|t| t.message.contains("量刑建议")).expect("step");
+        assert!(step.message.contains("一般应当采纳"), "{}", step.message);
+        // A masked lower end: only the upper one bounds it; inside the range nothing moves.
+        let mut g = Facts::default();
+        g.set_number("amount_yuan", 50_000.0);
+        g.set_bool("confession", true);
+        g.set_number(RECOMMENDED_MAX, 40.0);
+        let s = mid(&kb, &g, &["盗窃罪".to_string()]);
+        assert_eq!(s.term.expect("term").months, Some(38.0));
+        // Never above the band's statutory maximum (120 months).
+        g.set_number(RECOMMENDED_MIN, 130.0);
+        g.set_number(RECOMMENDED_MAX, 150.0);
+        let s = mid(&kb, &g, &["盗窃罪".to_string()]);
+        assert_eq!(s.term.expect("term").months, Some(120.0));
     }
 
     #[test]
