@@ -200,6 +200,10 @@ pub fn sentence_with(kb: &KnowledgeBase, facts: &Facts, charges: &[String], para
     out
 }
 
+/// Where the weight of a recommendation comes from: the statute, and the court's rule for a recommendation it
+/// finds clearly improper (../shared/law/interpretations, 第三百五十三条).
+const RECOMMENDATION_SOURCE: &str = "刑事诉讼法第201条；《最高人民法院关于适用〈刑事诉讼法〉的解释》(2021) 第353条";
+
 /// The prosecution's recommended range (量刑建议), when the fact states one: the term computed by the guideline is
 /// moved to the nearest month inside it. In a case of 认罪认罚 the court "一般应当采纳" the recommendation
 /// (刑事诉讼法第201条); in other cases following it is a calibrated choice (on the CAIL dev facts that state a
@@ -225,7 +229,7 @@ fn follow_recommendation(facts: &Facts, penal: Penal, legal: (f64, f64), trace: 
     if (target - months).abs() < 0.5 {
         trace.push(
             TraceStep::new("sentence", format!("公诉机关量刑建议 {range}；计算所得 {months} 个月在建议幅度内（{basis}）"))
-                .cite("刑事诉讼法第201条")
+                .cite(RECOMMENDATION_SOURCE)
                 .value(months),
         );
         return penal;
@@ -243,7 +247,7 @@ fn follow_recommendation(facts: &Facts, penal: Penal, legal: (f64, f64), trace: 
             "sentence",
             format!("公诉机关量刑建议 {range}：宣告刑由 {months} 个月调整为 {target} 个月（{basis}）"),
         )
-        .cite("刑事诉讼法第201条")
+        .cite(RECOMMENDATION_SOURCE)
         .value(target),
     );
     Penal::Months { kind, months: target.max(1.0) }
