@@ -274,6 +274,16 @@ fn separate_act_spans(
         .filter(|s| s.start < limit)
         .filter_map(|s| episode(s.start))
         .collect();
+    // The condition may be stated only in the prosecution's assessment (…被发现后，为抗拒抓捕当场以暴力相威胁): the
+    // converted act is then the episode of the narrative where force is used.
+    let conv = if conv.is_empty() {
+        force_words()
+            .find_iter(&fact[..fact.char_indices().nth(limit).map_or(fact.len(), |(b, _)| b)])
+            .filter_map(|m| episode(fact[..m.start()].chars().count()))
+            .collect()
+    } else {
+        conv
+    };
     if conv.is_empty() {
         return Vec::new();
     }
@@ -282,6 +292,15 @@ fn separate_act_spans(
         .filter(|s| s.0 < limit && episode(s.0).is_some_and(|k| !conv.contains(&k)))
         .copied()
         .collect()
+}
+
+/// Words of force against a person, for locating the act a conversion concerns (刑法第269条).
+fn force_words() -> &'static regex::Regex {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        regex::Regex::new(r"威胁|暴力|殴打|持刀|拿刀|菜刀|匕首|刺伤|砍伤|捅伤|推倒|打伤|咬伤|拳打脚踢|击打")
+            .expect("static regex")
+    })
 }
 
 fn overlaps(a: &[(usize, usize)], b: &[(usize, usize)]) -> bool {
