@@ -167,7 +167,7 @@ pub struct Retriever {
     names: HashMap<String, Vec<usize>>,
     bm25: Bm25,
     /// Every charge's full official name (without 罪), for the names a masked text leaves standing.
-    full_names: Regex,
+    full_names: aho_corasick::AhoCorasick,
     /// A masked charge name (`××罪`) or a masked statute reference (`刑法》××之规定`): the text was anonymised
     /// by label (CAIL masks the judgment's own charges and articles everywhere in the fact).
     masked: Regex,
@@ -391,19 +391,19 @@ impl Retriever {
             .into_iter()
             .map(|(e, k)| (e, (n / k as f64).ln() / n.ln().max(1.0)))
             .collect();
-        // Longest first, so that 合同诈骗 is found whole rather than as 诈骗.
+        // Leftmost-longest, so that 合同诈骗 is found whole rather than as 诈骗.
         let mut full: Vec<String> =
             kb.charges.iter().map(|c| norm_charge(&c.name)).filter(|n| n.chars().count() >= 2).collect();
         full.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
         full.dedup();
-        let alt: Vec<String> = full.iter().map(|n| regex::escape(n)).collect();
-        // No charge: a pattern that matches nothing (an empty alternation would match everywhere).
-        let alt = if alt.is_empty() { r"[^\s\S]".to_string() } else { alt.join("|") };
-        let full_names = Regex::new(&alt).map_err(|e| RetrieveError::BadPattern {
-            charge: "(full names)".into(),
-            pattern: "full names".into(),
-            message: e.to_string(),
-        })?;
+        let full_names = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&full)
+            .map_err(|e| RetrieveError::BadPattern {
+                charge: "(full names)".into(),
+                pattern: "full names".into(),
+                message: e.to_string(),
+            })?;
         Ok(Retriever {
             charges,
             cues,
@@ -699,17 +699,17 @@ impl Retriever {
                 if fact[m.end()..].starts_with('罪') {
                     continue; // a named charge, weighed above
                 }
-                let Some(owners) = self.names.get(m.as_str()) else { continue };
+                let name = &fact[m.start()..m.end()];
+                let Some(owners) = self.names.get(name) else { continue };
                 if owners.len() > MAX_NAMED_OWNERS {
                     continue;
                 }
                 for &o in owners {
-                    if norm_charge(&self.charges[o].name) != m.as_str() || sig[o].anti >= MASKED_NAME_PENALTY {
+                    if norm_charge(&self.charges[o].name) != name || sig[o].anti >= MASKED_NAME_PENALTY {
                         continue;
                     }
                     reasons[o].push(format!(
-                        "the fact is masked (××) but writes 「{}」 openly: not the masked charge",
-                        m.as_str()
+                        "the fact is masked (××) but writes 「{name}」 openly: not the masked charge"
                     ));
                     sig[o].anti += MASKED_NAME_PENALTY;
                 }
