@@ -222,24 +222,32 @@ __device__ __forceinline__ u32 group_allowed(const u32* mask, u32 g, u32 V) {
     return bits;
 }
 
-// Visits the row's groups of 4 tokens, UNROLL groups per thread per step with every load issued before
-// the first use: with one load in flight per thread the passes are latency-bound, not bandwidth-bound.
-// Groups [gb, ge) only: the split kernels give each block of a row one slice.
+// Loads the groups g0, g0 + THREADS, … (UNROLL of them, those below `groups`) with every load issued before the
+// first use: with one load in flight per thread the passes are latency-bound, not bandwidth-bound. al[u] = 0 for
+// a group past the end.
+template <class T>
+__device__ __forceinline__ void load_groups(const T* row, const u32* mask, u32 V, bool vec, u32 g0, u32 groups,
+                                            float x[UNROLL][4], u32 al[UNROLL]) {
+#pragma unroll
+    for (int u = 0; u < UNROLL; ++u) {
+        const u32 g = g0 + (u32)u * THREADS;
+        al[u] = 0u;
+        if (g < groups) {
+            al[u] = group_allowed(mask, g, V);
+            ld4(row, g, V, vec, x[u]);
+        }
+    }
+}
+
+// Visits the row's groups of 4 tokens [gb, groups), UNROLL groups per thread per step (the split kernels give
+// each block of a row one slice).
 template <class T, class F>
 __device__ __forceinline__ void for_groups_in(const T* row, const u32* mask, u32 V, bool vec, u32 gb, u32 groups,
                                               F f) {
     for (u32 g0 = gb + threadIdx.x; g0 < groups; g0 += THREADS * UNROLL) {
         float x[UNROLL][4];
         u32 al[UNROLL];
-#pragma unroll
-        for (int u = 0; u < UNROLL; ++u) {
-            const u32 g = g0 + (u32)u * THREADS;
-            al[u] = 0u;
-            if (g < groups) {
-                al[u] = group_allowed(mask, g, V);
-                ld4(row, g, V, vec, x[u]);
-            }
-        }
+        load_groups(row, mask, V, vec, g0, groups, x, al);
 #pragma unroll
         for (int u = 0; u < UNROLL; ++u)
             if (al[u]) f(g0 + (u32)u * THREADS, al[u], x[u]);
@@ -448,15 +456,7 @@ struct RowSrc {
         for (u32 w0 = gb + threadIdx.x - lane; w0 < ge; w0 += THREADS * UNROLL) {
             float x[UNROLL][4];
             u32 al[UNROLL];
-#pragma unroll
-            for (int u = 0; u < UNROLL; ++u) {
-                const u32 g = w0 + (u32)u * THREADS + lane;
-                al[u] = 0u;
-                if (g < ge) {
-                    al[u] = group_allowed(mask, g, V);
-                    ld4(row, g, V, vec, x[u]);
-                }
-            }
+            load_groups(row, mask, V, vec, w0 + lane, ge, x, al);
 #pragma unroll
             for (int u = 0; u < UNROLL; ++u) {
                 if (!__ballot_sync(0xffffffffu, al[u] != 0u)) continue;  // warp-uniform skip

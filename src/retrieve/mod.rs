@@ -262,6 +262,14 @@ fn saturate(x: f64) -> f64 {
 /// Counter-evidence of a charge named openly in a text that masks the charge under judgment.
 const MASKED_NAME_PENALTY: f64 = 2.0;
 
+/// Counts a charge named openly in a masked text against it, once however often it is named.
+fn named_in_masked_text(sig: &mut Signals, reasons: &mut Vec<String>, why: impl FnOnce() -> String) {
+    if sig.anti < MASKED_NAME_PENALTY {
+        reasons.push(why());
+        sig.anti += MASKED_NAME_PENALTY;
+    }
+}
+
 /// Weight factor of cues derived from article text (charges without `curated`).
 const DERIVED_CUE_FACTOR: f64 = 0.6;
 
@@ -674,13 +682,12 @@ impl Retriever {
                         continue;
                     }
                     if masked {
-                        if sig[o].anti < MASKED_NAME_PENALTY {
-                            reasons[o].push(format!(
+                        named_in_masked_text(&mut sig[o], &mut reasons[o], || {
+                            format!(
                                 "the fact masks the charge under judgment (××罪) but names 「{}」 openly: not the masked charge",
                                 m.as_str()
-                            ));
-                            sig[o].anti += MASKED_NAME_PENALTY;
-                        }
+                            )
+                        });
                         continue;
                     }
                     if sig[o].mention == 0.0 {
@@ -705,13 +712,11 @@ impl Retriever {
                     continue;
                 }
                 for &o in owners {
-                    if norm_charge(&self.charges[o].name) != name || sig[o].anti >= MASKED_NAME_PENALTY {
-                        continue;
+                    if norm_charge(&self.charges[o].name) == name {
+                        named_in_masked_text(&mut sig[o], &mut reasons[o], || {
+                            format!("the fact is masked (××) but writes 「{name}」 openly: not the masked charge")
+                        });
                     }
-                    reasons[o].push(format!(
-                        "the fact is masked (××) but writes 「{name}」 openly: not the masked charge"
-                    ));
-                    sig[o].anti += MASKED_NAME_PENALTY;
                 }
             }
         }

@@ -7,6 +7,42 @@ use crate::contract::{TermKind, TraceStep};
 /// 以上，酌情决定执行的刑期"). Calibrated: docs/CALIBRATION.md#combine.
 pub const DEFAULT_PORTION: f64 = 0.9;
 
+/// The terms Art. 69 combines, their kind, that kind's cap (a function of the sum) and whether 拘役 terms were
+/// absorbed: 第2款 — 有期徒刑 absorbs 拘役; 管制 is executed after 有期徒刑 / 拘役 and does not add custody. `None`
+/// when no term is in months (only 免予刑事处罚 / 单处罚金; death and life are absorbed before this).
+fn combined_terms(terms: &[Penal]) -> Option<(TermKind, Vec<f64>, fn(f64) -> f64, bool)> {
+    let of_kind = |k: TermKind| -> Vec<f64> {
+        terms.iter().filter_map(|t| match t {
+            Penal::Months { kind, months } if *kind == k => Some(*months),
+            _ => None,
+        }).collect()
+    };
+    let fixed = of_kind(TermKind::FixedTerm);
+    let det = of_kind(TermKind::CriminalDetention);
+    let sur = of_kind(TermKind::PublicSurveillance);
+    if !fixed.is_empty() {
+        Some((TermKind::FixedTerm, fixed, |s| if s < 420.0 { 240.0 } else { 300.0 }, !det.is_empty()))
+    } else if !det.is_empty() {
+        Some((TermKind::CriminalDetention, det, |_| 12.0, false))
+    } else if !sur.is_empty() {
+        Some((TermKind::PublicSurveillance, sur, |_| 36.0, false))
+    } else {
+        None
+    }
+}
+
+/// The range Art. 69 leaves for the executed term of several terms in months: from the heaviest term to the
+/// sum, capped. `None` when the combined penalty is not a term in months.
+pub fn legal_range(terms: &[Penal]) -> Option<(f64, f64)> {
+    if terms.contains(&Penal::Death) || terms.contains(&Penal::Life) {
+        return None;
+    }
+    let (_, ms, cap_of, _) = combined_terms(terms)?;
+    let max = ms.iter().copied().fold(0.0, f64::max);
+    let sum: f64 = ms.iter().sum();
+    Some((max, sum.min(cap_of(sum)).max(max)))
+}
+
 /// Combines per-charge penalties per Art. 69; `portion` places the result between the heaviest term
 /// and the statutory cap.
 pub fn combine(terms: &[Penal], portion: f64) -> (Penal, Vec<TraceStep>) {
@@ -20,31 +56,13 @@ pub fn combine(terms: &[Penal], portion: f64) -> (Penal, Vec<TraceStep>) {
         trace.push(TraceStep::new("sentence", "数罪中有判处无期徒刑的，只执行无期徒刑（吸收原则）").cite(cite));
         return (Penal::Life, trace);
     }
-    let of_kind = |k: TermKind| -> Vec<f64> {
-        terms.iter().filter_map(|t| match t {
-            Penal::Months { kind, months } if *kind == k => Some(*months),
-            _ => None,
-        }).collect()
+    let Some((kind, ms, cap_of, absorbed)) = combined_terms(terms) else {
+        let p = if terms.contains(&Penal::FineOnly) { Penal::FineOnly } else { Penal::Exempt };
+        return (p, trace);
     };
-    // 第2款: 有期徒刑 absorbs 拘役; 管制 is executed after 有期徒刑 / 拘役 and does not add custody.
-    let (kind, ms, cap_of) = {
-        let fixed = of_kind(TermKind::FixedTerm);
-        let det = of_kind(TermKind::CriminalDetention);
-        let sur = of_kind(TermKind::PublicSurveillance);
-        if !fixed.is_empty() {
-            if !det.is_empty() {
-                trace.push(TraceStep::new("sentence", "数罪中有判处有期徒刑和拘役的，执行有期徒刑").cite("刑法第69条第2款"));
-            }
-            (TermKind::FixedTerm, fixed, (|s: f64| if s < 420.0 { 240.0 } else { 300.0 }) as fn(f64) -> f64)
-        } else if !det.is_empty() {
-            (TermKind::CriminalDetention, det, (|_| 12.0) as fn(f64) -> f64)
-        } else if !sur.is_empty() {
-            (TermKind::PublicSurveillance, sur, (|_| 36.0) as fn(f64) -> f64)
-        } else {
-            let p = if terms.contains(&Penal::FineOnly) { Penal::FineOnly } else { Penal::Exempt };
-            return (p, trace);
-        }
-    };
+    if absorbed {
+        trace.push(TraceStep::new("sentence", "数罪中有判处有期徒刑和拘役的，执行有期徒刑").cite("刑法第69条第2款"));
+    }
     let max = ms.iter().copied().fold(0.0, f64::max);
     let sum: f64 = ms.iter().sum();
     let cap = cap_of(sum);

@@ -160,13 +160,7 @@ pub fn sentence_with(kb: &KnowledgeBase, facts: &Facts, charges: &[String], para
     // and the capped sum.
     let legal = match penal.months() {
         Some(m) if terms.len() == 1 => Some((m.min(terms[0].legal_floor), terms[0].range.hi)),
-        Some(_) => {
-            let parts: Vec<f64> = terms.iter().filter_map(|t| t.penal.months()).collect();
-            let max = parts.iter().copied().fold(0.0, f64::max);
-            let sum: f64 = parts.iter().sum();
-            let cap = if sum < 420.0 { 240.0 } else { 300.0 };
-            (parts.len() == terms.len()).then_some((max, sum.min(cap).max(max)))
-        }
+        Some(_) => combine::legal_range(&terms.iter().map(|t| t.penal).collect::<Vec<_>>()),
         None => None,
     };
     let penal = match legal {
@@ -235,12 +229,11 @@ fn follow_recommendation(facts: &Facts, penal: Penal, legal: (f64, f64), trace: 
         return penal;
     }
     // 有期徒刑 is at least six months (刑法第45条); below that the recommendation is 拘役 (刑法第42条).
-    let kind = if target < 6.0 && kind == crate::contract::TermKind::FixedTerm {
-        crate::contract::TermKind::CriminalDetention
-    } else if target > 6.0 && kind == crate::contract::TermKind::CriminalDetention {
-        crate::contract::TermKind::FixedTerm
-    } else {
-        kind
+    use crate::contract::TermKind::{CriminalDetention, FixedTerm};
+    let kind = match kind {
+        FixedTerm if target < 6.0 => CriminalDetention,
+        CriminalDetention if target > 6.0 => FixedTerm,
+        k => k,
     };
     trace.push(
         TraceStep::new(
