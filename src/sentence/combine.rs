@@ -106,6 +106,17 @@ mod tests {
     }
 
     #[test]
+    fn the_legal_range_is_what_combine_chooses_from() {
+        assert_eq!(legal_range(&[fixed(36.0), fixed(12.0)]), Some((36.0, 48.0)));
+        assert_eq!(legal_range(&[fixed(180.0), fixed(180.0)]), Some((180.0, 240.0)));
+        // 有期徒刑 absorbs 拘役 (第2款): the detention adds nothing to the range.
+        let det = Penal::Months { kind: TermKind::CriminalDetention, months: 5.0 };
+        assert_eq!(legal_range(&[fixed(24.0), det]), Some((24.0, 24.0)));
+        assert_eq!(legal_range(&[fixed(24.0), Penal::Life]), None);
+        assert_eq!(legal_range(&[Penal::Exempt]), None);
+    }
+
+    #[test]
     fn absorption() {
         assert_eq!(combine(&[fixed(36.0), Penal::Life], 0.5).0, Penal::Life);
         assert_eq!(combine(&[Penal::Death, Penal::Life], 0.5).0, Penal::Death);
