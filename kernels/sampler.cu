@@ -472,6 +472,29 @@ struct RowSrc {
     }
 };
 
+// The wide draw of MODE_REFINE: a RowSrc whose bmax is the top-p boundary bin, visited once. Tokens in
+// that bin are appended to the block's shared list (s.n_list) instead of being passed on; the tokens of
+// the bins above it are passed to f. Only `each` (the draw's visit) is provided.
+template <class T>
+struct RefineSrc {
+    RowSrc<T> row;
+    Shared* s;
+    u32* ids;
+    float* zs;
+    template <class F>
+    __device__ __forceinline__ void each(F f) const {
+        row.each([&](u32 id, float z) {
+            if (bin_of(row.M, z) == row.bmax) {
+                const u32 slot = atomicAdd(&s->n_list, 1u);
+                ids[slot] = id;
+                zs[slot] = z;
+            } else {
+                f(id, z);
+            }
+        });
+    }
+};
+
 // Adds v to bins[d] for every lane with `live` set; called by all 32 lanes of a warp together. The
 // lanes that share the first live lane's digit (then those sharing the next one's) are summed in
 // registers and added by one atomic: at the high radix levels nearly every element of a select has the
@@ -552,6 +575,113 @@ __device__ u32 select_weighted(Shared& s, const Src& src, KeyF keyf, double targ
     return prefix;
 }
 
+// Lists of at most SMALL_LIST elements take the direct selects below: one element per thread, its
+// position or its weight from the top counted by one loop over the list. Same results as the radix
+// selects, with two barriers instead of about sixteen: the short lists of the finishing block (a top-p
+// boundary bin, L after a top-k cut) are latency-bound, not work-bound (Nsight, stop 12).
+#define SMALL_LIST 256
+
+// The top-k cut of a short list: the element at position k - 1 (0-based) in the order (key desc, id
+// asc) gives vk (its key) and idcut (its id), so "key > vk or (key == vk and id <= idcut)" keeps exactly
+// positions 0..k-1, as the radix select's (vk, idcut) do. Requires 1 <= k <= n and distinct ids.
+__device__ void topk_cut_small(Shared& s, const ListSrc& src, u32 k, u32* vk, u32* idcut) {
+    const u32 j = threadIdx.x;
+    const u32 n = src.n;
+    __syncthreads();  // s.cnt may still be read by the caller's previous step
+    if (j < n) s.cnt[j] = okey(src.zs[j]);
+    __syncthreads();
+    if (j < n) {
+        const u32 kj = s.cnt[j];
+        const u32 idj = src.ids[j];
+        u32 pos = 0u;
+        for (u32 i = 0; i < n; ++i) {
+            const u32 ki = s.cnt[i];
+            pos += (ki > kj || (ki == kj && src.ids[i] < idj)) ? 1u : 0u;
+        }
+        if (pos == k - 1u) {
+            s.sel_digit = kj;
+            s.sel_above = idj;
+        }
+    }
+    __syncthreads();
+    *vk = s.sel_digit;
+    *idcut = s.sel_above;
+    __syncthreads();
+}
+
+// select_weighted on a short list: the largest accepted key k with acc0 + (weight of accepted keys
+// >= k) >= target, 0 when there is none. The radix select's answer is always such a key (a larger
+// threshold that is no element's key keeps the same elements), so the two agree. Integer sums of the
+// same terms, compared in double as there.
+template <class KeyF>
+__device__ u32 select_weighted_small(Shared& s, const ListSrc& src, KeyF keyf, double target, u64 acc0) {
+    const u32 j = threadIdx.x;
+    const u32 n = src.n;
+    u32 kj = 0u;
+    u64 wj = 0ull;
+    if (j < n && !keyf(src.ids[j], src.zs[j], kj, wj)) {
+        kj = 0u;
+        wj = 0ull;
+    }
+    __syncthreads();  // s.cnt / s.wt may still be read by the caller's previous step
+    if (j < n) {
+        s.cnt[j] = kj;
+        s.wt[j] = wj;
+    }
+    if (j == 0u) s.sel_digit = 0u;
+    __syncthreads();
+    if (j < n && wj != 0ull) {
+        u64 sum = acc0;
+        for (u32 i = 0; i < n; ++i) sum += s.cnt[i] >= kj ? s.wt[i] : 0ull;
+        if ((double)sum >= target) atomicMax(&s.sel_digit, kj);
+    }
+    __syncthreads();
+    const u32 t = s.sel_digit;
+    __syncthreads();
+    return t;
+}
+
+// The top-k cut (vk, idcut) over any source: two radix selects (the second on ids for ties at vk).
+template <class Src>
+__device__ void topk_cut(Shared& s, const Src& src, u32 k, u32* vk, u32* idcut) {
+    u32 rank, eq;
+    *vk = select_kth(s, src, [](u32, float z, u32& key) { key = okey(z); return true; }, k, &rank, &eq);
+    *idcut = 0xffffffffu;
+    if (eq > rank) {
+        u32 r2, e2;
+        const u32 v = *vk;
+        const u32 inv = select_kth(
+            s, src,
+            [v](u32 id, float z, u32& key) {
+                key = ~id;
+                return okey(z) == v;
+            },
+            rank, &r2, &e2);
+        *idcut = ~inv;
+    }
+}
+
+// A short list takes the direct form.
+__device__ void topk_cut(Shared& s, const ListSrc& src, u32 k, u32* vk, u32* idcut) {
+    if (src.n <= SMALL_LIST) {
+        topk_cut_small(s, src, k, vk, idcut);
+        return;
+    }
+    topk_cut<ListSrc>(s, src, k, vk, idcut);
+}
+
+// The top-p threshold t* over any source (select_weighted), or the direct form on a short list.
+template <class Src, class KeyF>
+__device__ u32 top_p_threshold(Shared& s, const Src& src, KeyF keyf, double target, u64 acc0) {
+    return select_weighted(s, src, keyf, target, acc0);
+}
+
+template <class KeyF>
+__device__ u32 top_p_threshold(Shared& s, const ListSrc& src, KeyF keyf, double target, u64 acc0) {
+    if (src.n <= SMALL_LIST) return select_weighted_small(s, src, keyf, target, acc0);
+    return select_weighted(s, src, keyf, target, acc0);
+}
+
 // Gumbel-max draw over the survivors: key > vk or (key == vk and id <= idcut) [top-k], key >= tstar
 // [top-p], z >= floor_z [min-p]. A token with z + 16.75 < M - 2.83 is skipped without computing its
 // noise: its score is below that of the row maximum, which always survives and scores >= M - 2.82.
@@ -619,21 +749,7 @@ __device__ int cut_and_draw(Shared& s, const Src& src, const RowPlan& p, float M
     // top-k
     const bool topk = topk_live && p.top_k < n_list;
     u32 vk = 0, idcut = 0xffffffffu;
-    if (topk) {
-        u32 rank, eq;
-        vk = select_kth(s, src, [](u32, float z, u32& key) { key = okey(z); return true; }, p.top_k, &rank, &eq);
-        if (eq > rank) {
-            u32 r2, e2;
-            const u32 inv = select_kth(
-                s, src,
-                [vk](u32 id, float z, u32& key) {
-                    key = ~id;
-                    return okey(z) == vk;
-                },
-                rank, &r2, &e2);
-            idcut = ~inv;
-        }
-    }
+    if (topk) topk_cut(s, src, p.top_k, &vk, &idcut);
     auto in_k = [vk, idcut](u32 id, u32 key) { return key > vk || (key == vk && id <= idcut); };
 
     // top-p
@@ -657,7 +773,7 @@ __device__ int cut_and_draw(Shared& s, const Src& src, const RowPlan& p, float M
             __syncthreads();
         }
         const double target = (double)p.top_p * (double)W;
-        tstar = select_weighted(
+        tstar = top_p_threshold(
             s, src,
             [&](u32 id, float z, u32& key, u64& w) {
                 key = okey(z);
@@ -726,7 +842,12 @@ __device__ __forceinline__ void compact_bins(Shared& s, u32* list_ids, float* li
 // in 32-bin lanes) and chooses how the cut stage runs. Leaves in shared memory: sel_digit = bmax (last
 // bin of L), sel_found = top-k live, sel_above_w = weight of all candidates, eq_count = |L|, mode,
 // n_bnd / acc_bnd (the top-p boundary bin's size and the weight above it); n_list = 0.
-__device__ __forceinline__ void locate_cuts(Shared& s, const RowPlan& p, float M, float cut) {
+//
+// The mode: LIST when L fits in shared memory, else REFINE or DIRECT when they apply, else GENERIC. `wide`
+// (the wide kernels, whose draw launch spreads the row over blocks) prefers DIRECT, then REFINE, to LIST:
+// there the blocks draw over the tokens that survive whatever the cuts decide, and the one finishing
+// block is left the boundary bin (REFINE) or nothing (DIRECT) instead of all of L.
+__device__ __forceinline__ void locate_cuts(Shared& s, const RowPlan& p, float M, float cut, bool wide) {
     if (threadIdx.x < 32) {
         const u32 lane = threadIdx.x;
         u32 c = 0;
@@ -803,10 +924,17 @@ __device__ __forceinline__ void locate_cuts(Shared& s, const RowPlan& p, float M
             if (b <= bmax) mine += s.cnt[b];
 #pragma unroll
         for (int o = 16; o > 0; o >>= 1) mine += __shfl_xor_sync(0xffffffffu, mine, o);
+        // REFINE: top-p binds in bin bp and min-p does not cut above it. DIRECT: no top-k or top-p
+        // decision is left (no top-p, or min-p cuts above its boundary bin, so every min-p survivor lies
+        // in a bin above bp and keeps a key above t*).
+        const bool refine_ok = !topk_live && bp < NBINS && bp <= bm && s.cnt[bp] <= CAP;
+        const bool direct_ok = !topk_live && (bp == NBINS || bm < bp);
         u32 mode = MODE_GENERIC;
-        if (mine <= CAP) mode = MODE_LIST;
-        else if (!topk_live && bp < NBINS && bp <= bm && s.cnt[bp] <= CAP) mode = MODE_REFINE;
-        else if (!topk_live && (bp == NBINS || bm < bp)) mode = MODE_DIRECT;
+        if (wide && direct_ok) mode = MODE_DIRECT;
+        else if (wide && refine_ok) mode = MODE_REFINE;
+        else if (mine <= CAP) mode = MODE_LIST;
+        else if (refine_ok) mode = MODE_REFINE;
+        else if (direct_ok) mode = MODE_DIRECT;
         if (lane == 0) {
             s.sel_digit = bmax;
             s.sel_found = topk_live ? 1u : 0u;
@@ -1023,7 +1151,7 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
 
     // pass 2: histogram over d = M - z of the candidates, then the bins of the cuts
     candidate_histogram(s, row, mask, V, vec, 0u, groups, p, M, cut);
-    locate_cuts(s, p, M, cut);
+    locate_cuts(s, p, M, cut, false);
     const u32 bmax = s.sel_digit;
     const bool topk_live = s.sel_found != 0u;
     const u64 w_all = s.sel_above_w;
@@ -1048,7 +1176,7 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
         // Bins above the boundary carry acc_bnd < target; the threshold key lies inside the boundary bin.
         const ListSrc src{list_ids, list_zs, n_bnd};
         const double target = (double)p.top_p * (double)w_all;
-        const u32 tstar = select_weighted(
+        const u32 tstar = top_p_threshold(
             s, src,
             [&](u32, float z, u32& key, u64& w) {
                 key = okey(z);
@@ -1121,7 +1249,7 @@ __device__ void wide_hist_row(const T* __restrict__ logits, const u32* __restric
     }
     if (threadIdx.x == 0) count[r] = 0u;
     __syncthreads();
-    locate_cuts(s, p, M, cut);
+    locate_cuts(s, p, M, cut, true);
     const u32 bmax = s.sel_digit;
     const bool topk_live = s.sel_found != 0u;
     const u64 w_all = s.sel_above_w;
@@ -1184,9 +1312,23 @@ __device__ void wide_draw_row(const T* __restrict__ logits, const u32* __restric
     init_prune_table(s);
     if (threadIdx.x == 0) s.n_list = 0u;
     __syncthreads();
+    if (mode == MODE_DIRECT) {
+        // Every candidate of L survives whatever is left to decide: the blocks draw, the maximum wins.
+        const RowSrc<T> src{row, mask, V, vec, p.inv_temp, cut, M, bmax, gb, ge};
+        const u64 b = draw_best<true>(s, src, p, M, 0u, 0xffffffffu, 0u, floor_z, arg);
+        if (threadIdx.x == 0) atomicMax(&w->best, b);
+    } else if (mode == MODE_REFINE) {
+        // One visit of the slice: the boundary bin's tokens go to the shared list, the draw runs over the
+        // bins above it (keys above every key of the boundary bin: they survive whatever t* is). The
+        // draw's closing barrier makes s.n_list final.
+        const RefineSrc<T> src{{row, mask, V, vec, p.inv_temp, cut, M, bmax, gb, ge}, &s, list_ids, list_zs};
+        const u64 b = draw_best<true>(s, src, p, M, 0u, 0xffffffffu, 0u, floor_z, arg);
+        if (threadIdx.x == 0) atomicMax(&w->best, b);
+    } else {
+        compact_bins(s, list_ids, list_zs, row, mask, V, vec, gb, ge, p, M, cut, bmax, true);
+    }
     if (mode == MODE_LIST || mode == MODE_REFINE) {
-        // This slice's part of the list: compacted in shared memory, then one global reservation.
-        compact_bins(s, list_ids, list_zs, row, mask, V, vec, gb, ge, p, M, cut, bmax, mode == MODE_LIST);
+        // This slice's part of the list, compacted in shared memory: one global reservation.
         const u32 n = s.n_list;
         if (threadIdx.x == 0) s.sel_found = n ? atomicAdd(&w->n_app, n) : 0u;
         __syncthreads();
@@ -1195,14 +1337,6 @@ __device__ void wide_draw_row(const T* __restrict__ logits, const u32* __restric
             row_ids[base + j] = list_ids[j];
             row_zs[base + j] = list_zs[j];
         }
-    }
-    if (mode == MODE_DIRECT || (mode == MODE_REFINE && bmax > 0u)) {
-        // Tokens that survive whatever the list decides: every candidate of L (DIRECT), or the bins
-        // strictly above the boundary bin, whose keys exceed every key in it (REFINE).
-        const u32 top = mode == MODE_DIRECT ? bmax : bmax - 1u;
-        const RowSrc<T> src{row, mask, V, vec, p.inv_temp, cut, M, top, gb, ge};
-        const u64 b = draw_best<true>(s, src, p, M, 0u, 0xffffffffu, 0u, floor_z, arg);
-        if (threadIdx.x == 0) atomicMax(&w->best, b);
     }
     if (!finish_ticket(s, count, r, nsplit)) return;
 
@@ -1222,7 +1356,7 @@ __device__ void wide_draw_row(const T* __restrict__ logits, const u32* __restric
             result = cut_and_draw<true>(s, src, p, M, n, __ldcg(&w->topk_live) != 0u, __ldcg(&w->w_all), arg);
         } else {
             const double target = (double)p.top_p * (double)__ldcg(&w->w_all);
-            const u32 tstar = select_weighted(
+            const u32 tstar = top_p_threshold(
                 s, src,
                 [&](u32, float z, u32& key, u64& wt) {
                     key = okey(z);

@@ -269,6 +269,11 @@ inline unsigned long long atomicMax(unsigned long long* a, unsigned long long v)
     if (v > o) *a = v;
     return o;
 }
+inline unsigned atomicMax(unsigned* a, unsigned v) {
+    const unsigned o = *a;
+    if (v > o) *a = v;
+    return o;
+}
 inline unsigned atomicOr(unsigned* a, unsigned v) {
     const unsigned o = *a;
     *a = o | v;
