@@ -542,13 +542,15 @@ pub fn decide_with(
             && c.score >= cfg.secondary_cue_ratio * top.score
             && !c.signals.cue_spans.is_empty()
             && !overlaps(&c.signals.cue_spans, &spans))
-            // The charge's own wording (a cue of full weight) in sentences of its own, where no decided
-            // charge's cue is: 贩卖毒品 in one sentence, 容留…吸食 in another.
+            // The charge's own wording (a cue of full weight) in a sentence of its own, where no decided
+            // charge's cue is: 贩卖毒品 in one sentence, 容留…吸食 in another. One such act is enough; others
+            // may share a sentence with a decided charge's act (卖与某某后，容留某某吸食: two offences,
+            // 法释〔2016〕8号 第十二条第二款).
             || (c.signals.cue_max >= cfg.separate_cue_max
                 && c.signals.anti < c.signals.cue
                 && c.score >= cfg.secondary_cue_ratio * top.score
                 && !c.signals.cue_spans.is_empty()
-                && c.signals.cue_spans.iter().all(|s| sentence(s.0).is_some_and(|k| !taken_sentences.contains(&k))));
+                && c.signals.cue_spans.iter().any(|s| sentence(s.0).is_some_and(|k| !taken_sentences.contains(&k))));
         // A count of its own: its cues lie in a numbered section where no decided charge's cues do.
         let own_count = !counts.is_empty()
             && c.signals.cue >= cfg.section_cue
