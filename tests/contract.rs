@@ -122,3 +122,23 @@ fn kb_check_reports_errors_with_location_and_fails() {
     assert!(err.contains("a.law:2:11") && err.contains("E0104"), "{err}");
     assert!(err.contains("a.law:3:17") && err.contains("E0101"), "{err}");
 }
+
+/// The same case gives the same judgment, byte for byte, however often it is analysed: no score, reason
+/// or explanation may depend on a hash map's (randomly seeded) iteration order.
+#[test]
+fn the_same_case_gives_the_same_judgment_every_time() {
+    let engine = lexpro::Engine::from_dir(&lexpro::engine::default_knowledge_dir()).expect("shipped knowledge base");
+    let facts = [
+        "经审理查明，2016年5月3日，被告人张某在某小区入户盗窃笔记本电脑一台，价值人民币3500元。案发后，被告人张某主动投案，如实供述了自己的罪行，并退赔了被害人的全部损失，取得被害人谅解。",
+        "公诉机关指控，2015年3月，被告人李某以虚构投资项目、承诺高额回报为由，先后骗取被害人王某、赵某钱款共计人民币12万元，用于个人挥霍。案发后，李某的家属代为退赔了部分损失。公诉机关认为，被告人李某的行为已构成诈骗罪。",
+        "被告人向吸毒人员贩卖甲基苯丙胺2次，共计0.6克，后在其租住处容留他人吸食毒品，被公安机关当场抓获，从其身上查获甲基苯丙胺0.3克。",
+    ];
+    for fact in facts {
+        let case = lexpro::CaseInput { id: "r".into(), fact: fact.into(), ..Default::default() };
+        let first = serde_json::to_string(&engine.analyze(&case).expect("analysis")).expect("serialise");
+        for _ in 0..4 {
+            let again = serde_json::to_string(&engine.analyze(&case).expect("analysis")).expect("serialise");
+            assert_eq!(first, again, "a second analysis of the same fact differs");
+        }
+    }
+}

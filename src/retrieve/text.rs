@@ -169,7 +169,11 @@ impl Bm25 {
     /// so a long fact repeating a word does not drown the others).
     pub fn scores(&self, query: &HashMap<&str, u32>) -> Vec<f64> {
         let mut s = vec![0.0; self.lens.len()];
-        for t in query.keys() {
+        // In term order, not the map's (random) order: float sums in a fixed order give the same scores on
+        // every run.
+        let mut terms: Vec<&str> = query.keys().copied().collect();
+        terms.sort_unstable();
+        for t in &terms {
             let (Some(p), Some(&idf)) = (self.postings.get(*t), self.idf.get(*t)) else { continue };
             for &(d, tf) in p {
                 s[d as usize] += bm25_term(idf, tf as f64, self.lens[d as usize], self.avg);
@@ -188,7 +192,7 @@ impl Bm25 {
                 p.binary_search_by_key(&(d as u32), |x| x.0).is_ok().then(|| (*t, self.idf.get(*t).copied().unwrap_or(0.0)))
             })
             .collect();
-        v.sort_by(|a, b| b.1.total_cmp(&a.1));
+        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
         v.into_iter().take(max).map(|(t, _)| t).collect()
     }
 }
