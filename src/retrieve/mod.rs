@@ -161,6 +161,12 @@ pub struct Retriever {
     cues: Vec<CueRef>,
     /// The cues' required literals, found in one pass over the fact.
     atoms: prefilter::AtomIndex,
+    /// Atom id → the cues (ascending) whose first literal set contains it: the only cues that can match a
+    /// fact are those listed under its present atoms, so a fact visits a few hundred cues, not all of them
+    /// (the check of every cue's sets was 12% of the engine's time, all cache misses).
+    cues_by_atom: Vec<Vec<u32>>,
+    /// Cues with no required literal: run on every fact.
+    cues_unfiltered: Vec<u32>,
     /// Every charge name and alias (and short forms), looked up before each 罪 of the fact.
     mention: NameIndex,
     /// Normalised name / alias → charge indexes.
@@ -412,10 +418,28 @@ impl Retriever {
                 pattern: "full names".into(),
                 message: e.to_string(),
             })?;
+        let mut cues_by_atom: Vec<Vec<u32>> = vec![Vec::new(); atom_index.len()];
+        let mut cues_unfiltered = Vec::new();
+        for (i, cue) in cues.iter().enumerate() {
+            match cue.atoms.first() {
+                // An empty set can never hold; such a cue is never run (as before).
+                Some(set) => {
+                    for &a in set {
+                        let list = &mut cues_by_atom[a as usize];
+                        if list.last() != Some(&(i as u32)) {
+                            list.push(i as u32);
+                        }
+                    }
+                }
+                None => cues_unfiltered.push(i as u32),
+            }
+        }
         Ok(Retriever {
             charges,
             cues,
             atoms: atom_index,
+            cues_by_atom,
+            cues_unfiltered,
             mention,
             names,
             bm25: Bm25::new(&docs),
@@ -588,7 +612,14 @@ impl Retriever {
         }
         // Sentences reporting a party's claim: built only when the fact reports one.
         let doc = claim_words().is_match(fact).then(|| crate::extract::spans::Doc::new(fact));
-        for cue in &self.cues {
+        // The cues that can match, in the knowledge base's order (reasons and sums keep that order).
+        let mut runnable: Vec<u32> = self.cues_unfiltered.clone();
+        for (a, _) in present.iter().enumerate().filter(|(_, p)| **p) {
+            runnable.extend_from_slice(&self.cues_by_atom[a]);
+        }
+        runnable.sort_unstable();
+        runnable.dedup();
+        for cue in runnable.iter().map(|&i| &self.cues[i as usize]) {
             {
                 if !cue
                     .atoms
