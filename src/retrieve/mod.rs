@@ -766,6 +766,12 @@ impl Retriever {
 
         // Elements the bands are written on.
         for (i, c) in self.charges.iter().enumerate() {
+            // Elements are shared by many charges: they confirm a charge the text points to, never
+            // suggest one on their own (so the others are not looked at).
+            let s = &sig[i];
+            if !(s.mention > 0.0 || s.cue > 0.0 || s.bm25 >= 0.3) {
+                continue;
+            }
             let mut best_e: Option<(&str, f64)> = None;
             for e in &c.elements {
                 if element_present(ex, e) {
@@ -775,11 +781,7 @@ impl Retriever {
                     }
                 }
             }
-            // Elements are shared by many charges: they confirm a charge the text points to, never
-            // suggest one on their own.
-            let s = &sig[i];
-            let textual = s.mention > 0.0 || s.cue > 0.0 || s.bm25 >= 0.3;
-            if let (Some((e, w)), true) = (best_e, textual) {
+            if let Some((e, w)) = best_e {
                 sig[i].element = w;
                 if w > 0.3 {
                     reasons[i].push(format!(
