@@ -105,6 +105,14 @@ pub fn sentence_with(kb: &KnowledgeBase, facts: &Facts, charges: &[String], para
             }
         };
         for u in &choice.thresholds {
+            // A value fitted on development judgments where no legal standard exists: said as such.
+            if u.resolved.source.calibrated {
+                let w = format!("{}：无全国性法定数额标准，比较所用的 {} 是开发数据校准值（{}），不是法定数额", u.name, u.resolved.value, u.resolved.source);
+                if !out.warnings.contains(&w) {
+                    out.warnings.push(w);
+                }
+                continue;
+            }
             if u.resolved.national_fallback {
                 let w = format!(
                     "{}：{}无本省标准，适用全国标准 {}（{}）",
