@@ -732,6 +732,43 @@ pub fn decide_with(
             push_unique(&mut d.articles, a);
         }
     }
+    // A charge decided directly whose facts meet a conversion into it is decided under that conversion's
+    // article too (盗窃罪 for a stolen card used at an ATM: 刑法第196条第3款; 抢劫罪 for violence against the
+    // catcher: 第269条), as when the conversion itself ran above.
+    for ch in &kb.charges {
+        for conv in &ch.converts {
+            if !d.charges.iter().any(|c| c.name == conv.to) {
+                continue;
+            }
+            let Some(a) = article_in_cite(&conv.source.cite).filter(|a| kb.articles.contains_key(a)) else { continue };
+            if d.articles.contains(&a) {
+                continue;
+            }
+            // Only a condition that describes the converted conduct itself: one of its elements is defined by
+            // the conversion's own article (violence_to_resist by 第269条). A generic result (重伤 for 聚众斗殴 →
+            // 故意伤害) says nothing of the source charge's conduct.
+            let mut els = BTreeSet::new();
+            crate::retrieve::cond_elements(&conv.when, &mut els);
+            let own = els.iter().any(|e| {
+                kb.elements
+                    .get(e)
+                    .and_then(|x| x.source.as_ref())
+                    .and_then(|src| article_in_cite(&src.cite))
+                    .is_some_and(|x| x == a)
+            });
+            if !own {
+                continue;
+            }
+            let mut used = Vec::new();
+            if ex.facts.eval(&conv.when, kb, &mut used) {
+                d.trace.push(
+                    TraceStep::new("decide", format!("{}: the facts meet the conversion from {} (article {a} cited)", conv.to, ch.name))
+                        .cite(conv.source.cite.clone()),
+                );
+                push_unique(&mut d.articles, &a);
+            }
+        }
+    }
     // The strongest rejected alternative, so a reader sees what was weighed.
     if let Some(alt) = cands
         .iter()
