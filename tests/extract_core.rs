@@ -128,6 +128,9 @@ fn amounts_as_courts_count_them() {
     let a = |t: &str| ex(t).elements.amount_yuan;
     // Money drawn from a stolen or defrauded card (取走, 盗刷) is the amount taken.
     assert_eq!(a("被告人刘某某到信用社从该卡中取走人民币5000元。"), Some(5000.0));
+    assert_eq!(a("窃得室友朱某某银行卡1张，后利用事先获知的密码，持该银行卡取款人民币2100元。"), Some(2100.0));
+    assert_eq!(a("郭某在中国工商银行ATM机上使用该信用卡提取现金人民币9000元。"), Some(9000.0));
+    assert_eq!(a("后在该行的自动取款机上将蔡某银行卡内的存款人民币5000元取走。"), Some(5000.0));
     assert_eq!(a("被告人以借为名，从邵某处骗得人民币三千五百元。"), Some(3500.0));
     assert_eq!(a("共骗取四被害人现金33万余元。"), Some(330000.0));
     assert_eq!(a("经鉴定，被盗物品价值人民币7,600.00元。"), Some(7600.0));
