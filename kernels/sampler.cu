@@ -273,6 +273,16 @@ __device__ __forceinline__ void for_groups(const T* row, const u32* mask, u32 V,
     u32* dyn = emu_dynamic_shared()
 #endif
 
+// An invariant the host emulator checks (the emulated run fails with `why`); nothing on the device.
+#ifndef LEXPRO_EMU
+#define LEXPRO_EMU_INVARIANT(cond, why) ((void)0)
+#else
+#define LEXPRO_EMU_INVARIANT(cond, why) \
+    do {                                \
+        if (!(cond)) emu::fail(why);    \
+    } while (0)
+#endif
+
 struct Shared {
     u64 best;
     u32 flags;
@@ -286,6 +296,12 @@ struct Shared {
     u32 n_bnd;          // tokens in the boundary bin (MODE_REFINE)
     u64 acc_bnd;        // weight of the bins above it (MODE_REFINE)
     u32 last;           // split kernels: this block is the last of its row to finish pass 1
+    u32 loc_bk;         // locate_cuts: the top-k bin (NBINS: none)
+    u32 loc_bp;         // locate_cuts: the top-p bin (NBINS: none found)
+    u32 loc_len;        // locate_cuts: |L|
+    u64 loc_acc;        // locate_cuts: the weight above the top-p bin
+    u32 scan_c[WARPS];  // locate_cuts: per-warp candidate counts
+    u64 scan_w[WARPS];  // locate_cuts: per-warp weights
     u32 cnt[NBINS];
     u64 wt[NBINS];
     u32 jmin[NQ];       // split kernels: noise prune table, see init_prune_table
@@ -838,113 +854,126 @@ __device__ __forceinline__ void compact_bins(Shared& s, u32* list_ids, float* li
     __syncthreads();
 }
 
-// From the histogram in s.cnt / s.wt, locates the bins of the cuts (warp 0, serial over the 1024 bins
-// in 32-bin lanes) and chooses how the cut stage runs. Leaves in shared memory: sel_digit = bmax (last
-// bin of L), sel_found = top-k live, sel_above_w = weight of all candidates, eq_count = |L|, mode,
-// n_bnd / acc_bnd (the top-p boundary bin's size and the weight above it); n_list = 0.
+// From the histogram in s.cnt / s.wt, locates the bins of the cuts and chooses how the cut stage runs. Every
+// thread takes two adjacent bins; one block-wide scan of counts and weights (integers: exact, order-free)
+// gives each bin its cumulative count and weight from the top, and the bin where a cumulative sum first
+// reaches its goal is found by the one thread that owns it (five barriers; this was a serial scan of the
+// 1,024 bins by warp 0, on the critical path of every row with cuts). Leaves in shared memory: sel_digit =
+// bmax (last bin of L), sel_found = top-k live, sel_above_w = weight of all candidates, eq_count = |L|,
+// mode, n_bnd / acc_bnd (the top-p boundary bin's size and the weight above it); n_list = 0.
 //
 // The mode: LIST when L fits in shared memory, else REFINE or DIRECT when they apply, else GENERIC. `wide`
 // (the wide kernels, whose draw launch spreads the row over blocks) prefers DIRECT, then REFINE, to LIST:
 // there the blocks draw over the tokens that survive whatever the cuts decide, and the one finishing
 // block is left the boundary bin (REFINE) or nothing (DIRECT) instead of all of L.
 __device__ __forceinline__ void locate_cuts(Shared& s, const RowPlan& p, float M, float cut, bool wide) {
-    if (threadIdx.x < 32) {
-        const u32 lane = threadIdx.x;
-        u32 c = 0;
-        u64 w = 0;
-        for (u32 b = lane * 32u; b < lane * 32u + 32u; ++b) {
-            c += s.cnt[b];
-            w += s.wt[b];
-        }
-        u32 ci = c;
-        u64 wi = w;
+    static_assert(NBINS == 2 * THREADS, "locate_cuts gives each thread two bins");
+    const u32 t = threadIdx.x;
+    const u32 lane = t & 31u;
+    const u32 warp = t >> 5;
+    const u32 b0 = 2u * t;
+    const u32 c0 = s.cnt[b0], c1 = s.cnt[b0 + 1u];
+    const u64 w0 = s.wt[b0], w1 = s.wt[b0 + 1u];
+    u32 ci = c0 + c1;
+    u64 wi = w0 + w1;
 #pragma unroll
-        for (int o = 1; o < 32; o <<= 1) {
-            const u32 tc = __shfl_up_sync(0xffffffffu, ci, o);
-            const u64 tw = __shfl_up_sync(0xffffffffu, wi, o);
-            if (lane >= (u32)o) {
-                ci += tc;
-                wi += tw;
-            }
+    for (int o = 1; o < 32; o <<= 1) {
+        const u32 tc = __shfl_up_sync(0xffffffffu, ci, o);
+        const u64 tw = __shfl_up_sync(0xffffffffu, wi, o);
+        if (lane >= (u32)o) {
+            ci += tc;
+            wi += tw;
         }
-        const u32 n_cand = __shfl_sync(0xffffffffu, ci, 31);
-        const u64 w_all = __shfl_sync(0xffffffffu, wi, 31);
-        // top-k bin: first bin where the count from the top reaches k.
-        u32 bk = NBINS;
-        if ((p.flags & FLAG_TOP_K) && p.top_k <= n_cand) {
-            const unsigned bal = __ballot_sync(0xffffffffu, ci >= p.top_k);
-            const u32 l = (u32)(__ffs(bal) - 1);
-            if (lane == l) {
-                u32 run = ci - c;
-                for (u32 b = lane * 32u;; ++b) {
-                    run += s.cnt[b];
-                    if (run >= p.top_k) {
-                        bk = b;
-                        break;
-                    }
-                }
-            }
-            bk = __shfl_sync(0xffffffffu, bk, l);
+    }
+    if (lane == 31u) {
+        s.scan_c[warp] = ci;
+        s.scan_w[warp] = wi;
+    }
+    if (t == 0u) {
+        s.loc_bk = NBINS;
+        s.loc_bp = NBINS;
+        s.loc_acc = 0ull;
+        s.loc_len = 0u;
+    }
+    __syncthreads();
+    u32 n_cand = 0u, c_before = 0u;
+    u64 w_all = 0ull, w_before = 0ull;
+    for (u32 k = 0; k < WARPS; ++k) {
+        if (k < warp) {
+            c_before += s.scan_c[k];
+            w_before += s.scan_w[k];
         }
-        const bool topk_live = bk < NBINS;
-        u32 bmax = NBINS - 1;
-        u32 bp = NBINS;      // top-p boundary bin (when top-k is not live)
-        u64 acc_bp = 0;      // weight of the bins above bp
-        u32 bm = NBINS - 1;  // min-p boundary bin
-        if (topk_live) bmax = bk;
-        if ((p.flags & FLAG_TOP_P) && !topk_live) {
-            const double target = (double)p.top_p * (double)w_all;
-            const unsigned bal = __ballot_sync(0xffffffffu, (double)wi >= target);
-            const u32 l = bal ? (u32)(__ffs(bal) - 1) : 31u;
-            u32 b_found = NBINS - 1;
-            u64 acc_found = 0;
-            if (lane == l && bal) {
-                u64 run = wi - w;
-                for (u32 b = lane * 32u; b < lane * 32u + 32u; ++b) {
-                    if ((double)(run + s.wt[b]) >= target) {
-                        b_found = b;
-                        acc_found = run;
-                        break;
-                    }
-                    run += s.wt[b];
-                }
-            }
-            bp = __shfl_sync(0xffffffffu, b_found, l);
-            acc_bp = __shfl_sync(0xffffffffu, acc_found, l);
-            bmax = bp < bmax ? bp : bmax;
+        n_cand += s.scan_c[k];
+        w_all += s.scan_w[k];
+    }
+    const u32 c_incl = c_before + ci;     // candidates in bins <= b0 + 1
+    const u32 c_excl = c_incl - c0 - c1;  // candidates in bins < b0
+    const u64 w_incl = w_before + wi;
+    const u64 w_excl = w_incl - w0 - w1;
+
+    // top-k bin: the first bin where the count from the top reaches k.
+    if ((p.flags & FLAG_TOP_K) && p.top_k >= 1u && p.top_k <= n_cand && c_excl < p.top_k && p.top_k <= c_incl)
+        s.loc_bk = c_excl + c0 >= p.top_k ? b0 : b0 + 1u;
+    __syncthreads();
+    const u32 bk = s.loc_bk;
+    const bool topk_live = bk < NBINS;
+    const bool top_p = (p.flags & FLAG_TOP_P) && !topk_live;
+
+    // top-p bin: the first bin where the weight from the top reaches the target (compared in double, as
+    // the selects do; the cumulative weight only grows, so exactly one bin is first).
+    if (top_p) {
+        const double target = (double)p.top_p * (double)w_all;
+        const bool by0 = (double)(w_excl + w0) >= target;
+        const bool by1 = (double)w_incl >= target;
+        if (by0 && !((double)w_excl >= target)) {
+            s.loc_bp = b0;
+            s.loc_acc = w_excl;
+        } else if (by1 && !by0) {
+            s.loc_bp = b0 + 1u;
+            s.loc_acc = w_excl + w0;
         }
-        if ((p.flags & FLAG_MIN_P) && !((p.flags & FLAG_TOP_P) && topk_live)) {
-            const float floor_z = __fadd_rn(M, p.log_min_p);
-            bm = floor_z >= cut ? bin_of(M, floor_z) : NBINS - 1;
-            bmax = bm < bmax ? bm : bmax;
-        }
-        // |L| = candidates in bins <= bmax.
-        u32 mine = 0;
-        for (u32 b = lane * 32u; b < lane * 32u + 32u; ++b)
-            if (b <= bmax) mine += s.cnt[b];
-#pragma unroll
-        for (int o = 16; o > 0; o >>= 1) mine += __shfl_xor_sync(0xffffffffu, mine, o);
-        // REFINE: top-p binds in bin bp and min-p does not cut above it. DIRECT: no top-k or top-p
-        // decision is left (no top-p, or min-p cuts above its boundary bin, so every min-p survivor lies
-        // in a bin above bp and keeps a key above t*).
-        const bool refine_ok = !topk_live && bp < NBINS && bp <= bm && s.cnt[bp] <= CAP;
-        const bool direct_ok = !topk_live && (bp == NBINS || bm < bp);
-        u32 mode = MODE_GENERIC;
-        if (wide && direct_ok) mode = MODE_DIRECT;
-        else if (wide && refine_ok) mode = MODE_REFINE;
-        else if (mine <= CAP) mode = MODE_LIST;
-        else if (refine_ok) mode = MODE_REFINE;
-        else if (direct_ok) mode = MODE_DIRECT;
-        if (lane == 0) {
-            s.sel_digit = bmax;
-            s.sel_found = topk_live ? 1u : 0u;
-            s.sel_above_w = w_all;
-            s.eq_count = mine;
-            s.n_list = 0;
-            s.mode = mode;
-            s.n_bnd = bp < NBINS ? s.cnt[bp] : 0u;
-            s.acc_bnd = acc_bp;
-        }
+    }
+    __syncthreads();
+    u32 bmax = topk_live ? bk : NBINS - 1u;
+    u32 bp = NBINS;      // top-p boundary bin (when top-k is not live)
+    u64 acc_bp = 0ull;   // weight of the bins above bp
+    u32 bm = NBINS - 1u; // min-p boundary bin
+    if (top_p) {
+        // Never unreached (the target is at most the total); the last bin if it were.
+        bp = s.loc_bp < NBINS ? s.loc_bp : NBINS - 1u;
+        acc_bp = s.loc_bp < NBINS ? s.loc_acc : 0ull;
+        bmax = bp < bmax ? bp : bmax;
+    }
+    if ((p.flags & FLAG_MIN_P) && !((p.flags & FLAG_TOP_P) && topk_live)) {
+        const float floor_z = __fadd_rn(M, p.log_min_p);
+        bm = floor_z >= cut ? bin_of(M, floor_z) : NBINS - 1u;
+        bmax = bm < bmax ? bm : bmax;
+    }
+    // |L| = candidates in bins <= bmax, from the thread that owns bmax.
+    if (b0 == bmax) s.loc_len = c_excl + c0;
+    else if (b0 + 1u == bmax) s.loc_len = c_incl;
+    __syncthreads();
+    const u32 mine = s.loc_len;
+    // REFINE: top-p binds in bin bp and min-p does not cut above it. DIRECT: no top-k or top-p
+    // decision is left (no top-p, or min-p cuts above its boundary bin, so every min-p survivor lies
+    // in a bin above bp and keeps a key above t*).
+    const bool refine_ok = !topk_live && bp < NBINS && bp <= bm && s.cnt[bp] <= CAP;
+    const bool direct_ok = !topk_live && (bp == NBINS || bm < bp);
+    u32 mode = MODE_GENERIC;
+    if (wide && direct_ok) mode = MODE_DIRECT;
+    else if (wide && refine_ok) mode = MODE_REFINE;
+    else if (mine <= CAP) mode = MODE_LIST;
+    else if (refine_ok) mode = MODE_REFINE;
+    else if (direct_ok) mode = MODE_DIRECT;
+    if (t == 0u) {
+        s.sel_digit = bmax;
+        s.sel_found = topk_live ? 1u : 0u;
+        s.sel_above_w = w_all;
+        s.eq_count = mine;
+        s.n_list = 0;
+        s.mode = mode;
+        s.n_bnd = bp < NBINS ? s.cnt[bp] : 0u;
+        s.acc_bnd = acc_bp;
     }
     __syncthreads();
 }
@@ -1165,6 +1194,8 @@ __device__ void sample_row(const T* __restrict__ logits, const u32* __restrict__
     // of the list is irrelevant: everything after it is order-free.
     if (mode == MODE_LIST || mode == MODE_REFINE) {
         compact_bins(s, list_ids, list_zs, row, mask, V, vec, 0u, (V + 3u) / 4u, p, M, cut, bmax, mode == MODE_LIST);
+        LEXPRO_EMU_INVARIANT(s.n_list == (mode == MODE_LIST ? n_list : n_bnd),
+                             "the compacted list differs from the size the histogram gave it");
     }
     const float floor_z = (p.flags & FLAG_MIN_P) ? __fadd_rn(M, p.log_min_p) : __uint_as_float(0xff800000u);
     const RowSrc<T> rsrc{row, mask, V, vec, p.inv_temp, cut, M, bmax, 0u, (V + 3u) / 4u};
@@ -1351,6 +1382,8 @@ __device__ void wide_draw_row(const T* __restrict__ logits, const u32* __restric
             list_zs[j] = __ldcg(row_zs + j);
         }
         __syncthreads();
+        LEXPRO_EMU_INVARIANT(n == (mode == MODE_LIST ? __ldcg(&w->n_list) : __ldcg(&w->n_bnd)),
+                             "the appended list differs from the size the histogram gave it");
         const ListSrc src{list_ids, list_zs, n};
         if (mode == MODE_LIST) {
             result = cut_and_draw<true>(s, src, p, M, n, __ldcg(&w->topk_live) != 0u, __ldcg(&w->w_all), arg);
