@@ -18,7 +18,7 @@ pub mod metrics;
 
 use crate::contract::TraceStep;
 use crate::extract::Extraction;
-use crate::kb::model::{Cond, Date, KnowledgeBase, Part, Value};
+use crate::kb::model::{Cond, Conversion, Date, KnowledgeBase, Part, Value};
 use crate::retrieve::{norm_charge, Candidate};
 use std::collections::BTreeSet;
 
@@ -294,6 +294,11 @@ fn separate_act_spans(
         .collect()
 }
 
+/// The article a conversion cites (刑法第269条 → "269"), when the knowledge base has it.
+fn conversion_article(kb: &KnowledgeBase, conv: &Conversion) -> Option<String> {
+    article_in_cite(&conv.source.cite).filter(|a| kb.articles.contains_key(a))
+}
+
 /// Words of force against a person, for locating the act a conversion concerns (刑法第269条).
 fn force_words() -> &'static regex::Regex {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
@@ -429,9 +434,7 @@ pub fn decide_with(
                 )
                 .cite(conv.source.cite.clone()),
             );
-            if let Some(a) =
-                article_in_cite(&conv.source.cite).filter(|a| kb.articles.contains_key(a))
-            {
+            if let Some(a) = conversion_article(kb, conv) {
                 extra_articles.push((conv.to.clone(), a));
             }
             let c = cands.remove(i);
@@ -740,7 +743,7 @@ pub fn decide_with(
             if !d.charges.iter().any(|c| c.name == conv.to) {
                 continue;
             }
-            let Some(a) = article_in_cite(&conv.source.cite).filter(|a| kb.articles.contains_key(a)) else { continue };
+            let Some(a) = conversion_article(kb, conv) else { continue };
             if d.articles.contains(&a) {
                 continue;
             }

@@ -105,25 +105,22 @@ pub fn sentence_with(kb: &KnowledgeBase, facts: &Facts, charges: &[String], para
             }
         };
         for u in &choice.thresholds {
-            // A value fitted on development judgments where no legal standard exists: said as such.
-            if u.resolved.source.calibrated {
-                let w = format!("{}：无全国性法定数额标准，比较所用的 {} 是开发数据校准值（{}），不是法定数额", u.name, u.resolved.value, u.resolved.source);
-                if !out.warnings.contains(&w) {
-                    out.warnings.push(w);
-                }
-                continue;
-            }
-            if u.resolved.national_fallback {
-                let w = format!(
+            let w = if u.resolved.source.calibrated {
+                // A value fitted on development judgments where no legal standard exists: said as such.
+                format!("{}：无全国性法定数额标准，比较所用的 {} 是开发数据校准值（{}），不是法定数额", u.name, u.resolved.value, u.resolved.source)
+            } else if u.resolved.national_fallback {
+                format!(
                     "{}：{}无本省标准，适用全国标准 {}（{}）",
                     u.name,
                     facts.province.as_deref().map(|p| format!("「{p}」")).unwrap_or_else(|| "省份未知，".to_string()),
                     u.resolved.value,
                     u.resolved.source
-                );
-                if !out.warnings.contains(&w) {
-                    out.warnings.push(w);
-                }
+                )
+            } else {
+                continue;
+            };
+            if !out.warnings.contains(&w) {
+                out.warnings.push(w);
             }
         }
         let Some(t) = guideline::compute(kb, facts, c, choice.band, params) else {
