@@ -396,6 +396,8 @@ pub fn decide_with(
     // 1. Conversions on the leading candidates.
     let mut extra_articles: Vec<(String, String)> = Vec::new();
     let mut remnants: Vec<Candidate> = Vec::new();
+    // Each applied conversion's source candidate, as it was before the conversion (step 3d).
+    let mut converted_sources: Vec<(Candidate, String)> = Vec::new();
     let mut i = 0;
     while i < cands.len().min(5) {
         let Some(ch) = kb.charges.iter().find(|c| c.name == cands[i].charge) else {
@@ -438,6 +440,7 @@ pub fn decide_with(
                 extra_articles.push((conv.to.clone(), a));
             }
             let c = cands.remove(i);
+            converted_sources.push((c.clone(), conv.to.clone()));
             if let Some(t) = cands.iter_mut().find(|x| x.charge == conv.to) {
                 t.score = t.score.max(c.score) + 0.1;
                 t.reasons
@@ -679,6 +682,33 @@ pub fn decide_with(
                 .value(c.score),
             );
             chosen.push(c);
+        }
+        // The conversion concerns one act (刑法第269条: the theft where force was used to resist arrest). When
+        // the fact states more offences than are decided, the source charge's other acts are the likeliest
+        // further offence: the prosecution charges the converted act and the source's remaining acts together
+        // (…当场使用暴力；多次××他人财物 → ××罪、××罪; 数罪并罚, 第69条). The conversion having applied to it is
+        // the evidence of the source's act (a masked fact hides its verbs); counter-cues still rule it out.
+        for (src, to) in &converted_sources {
+            if chosen.len() >= stated {
+                break;
+            }
+            if chosen.iter().any(|x| x.charge == src.charge || special_general(&x.charge, &src.charge))
+                || !chosen.iter().any(|x| &x.charge == to)
+                || src.signals.anti > src.signals.cue
+            {
+                continue;
+            }
+            d.trace.push(
+                TraceStep::new(
+                    "decide",
+                    format!(
+                        "{} is a further offence (数罪): the fact states {stated} offences; one act of it converted to {to}, its other acts remain {}",
+                        src.charge, src.charge
+                    ),
+                )
+                .value(src.score),
+            );
+            chosen.push(src);
         }
     }
 
