@@ -74,6 +74,9 @@ pub struct DecideConfig {
     pub section_ratio: f64,
     /// Cue weight a candidate needs for a decided charge that `yields` to it to give way to it.
     pub yield_cue: f64,
+    /// Weight of a single cue that makes a further property offence when one of its matches lies in an episode
+    /// of the fact (from one time expression to the next) where no decided charge's cue matched.
+    pub episode_cue_max: f64,
     /// At most this many charges.
     pub max_charges: usize,
     /// Below this confidence the decision carries a warning.
@@ -93,6 +96,7 @@ impl Default for DecideConfig {
             section_cue: 2.0,
             section_ratio: 0.35,
             yield_cue: 2.0,
+            episode_cue_max: 2.0,
             max_charges: 4,
             warn_below: 0.4,
         }
@@ -515,6 +519,9 @@ pub fn decide_with(
 
     // 3. Further charges on evidence of their own.
     let sentence_ids = crate::retrieve::text::sentence_ids(fact);
+    let episode_ids = crate::retrieve::text::episode_ids(fact);
+    let episode = |p: usize| episode_ids.get(p).copied();
+    let limit = assessment_start(fact);
     let sentence = |p: usize| sentence_ids.get(p).copied();
     for c in cands.iter().skip(1).take(12) {
         if chosen.len() >= cfg.max_charges {
@@ -570,7 +577,23 @@ pub fn decide_with(
                     k > 0 && !taken.contains(&k)
                 })
             };
-        if !((strong && (named || by_precedent || own_acts)) || own_count) {
+        // Serial property offences (侵犯财产罪, 刑法分则第五章): a cue of the charge's own (weight 2 or more) in an
+        // episode of the fact (from one time expression to the next, `episode_ids`) that holds no decided charge's
+        // cue is another act: a theft one night, a robbery on another. Across chapters a charge's wording in
+        // another episode is more often the same incident told again (the robbery motive of a killing), so this
+        // reading is kept to the one chapter.
+        let property = |name: &str| {
+            kb.charges.iter().find(|x| x.name == name).and_then(|x| x.group.as_deref()) == Some("侵犯财产罪")
+        };
+        let own_episode = c.signals.cue_max >= cfg.episode_cue_max
+            && c.signals.anti < c.signals.cue
+            && property(&c.charge)
+            && chosen.iter().all(|x| property(&x.charge))
+            && {
+                let taken: BTreeSet<usize> = spans.iter().filter_map(|s| episode(s.0)).collect();
+                c.signals.cue_spans.iter().any(|s| s.0 < limit && episode(s.0).is_some_and(|k| !taken.contains(&k)))
+            };
+        if !((strong && (named || by_precedent || own_acts || own_episode)) || own_count) {
             continue;
         }
         let why = if !strong {
@@ -581,6 +604,8 @@ pub fn decide_with(
             "similar cases were decided with it as a further offence"
         } else if own_acts {
             "its cues match acts separate from the other charges'"
+        } else if own_episode {
+            "its cues match an act at another time (another episode of the fact) than the other charges'"
         } else {
             "its cues match a count of the fact (一、二、…) where no other decided charge's do"
         };
