@@ -152,6 +152,11 @@ fn amounts_as_courts_count_them() {
     assert_eq!(a("被告人以人民币300元的价格将0.18克海洛因贩卖给朱某。"), None);
     assert_eq!(a("附带民事诉讼原告人要求赔偿死亡赔偿金404160.80元、丧葬费19203.50元，总计423364.3元。"), None);
     assert_eq!(a("被告人盗窃摩托车一辆，后销赃得款250元。"), None);
+    // Money obtained against collateral or as an insurance benefit is the amount; the collateral's own value is not.
+    assert_eq!(a("后将此车作为抵押物向刘某骗取人民币45000元。"), Some(45000.0));
+    assert_eq!(a("此间骗取养老保险金共计人民币38634.36元。"), Some(38634.36));
+    assert_eq!(a("被告人以价值人民币4.5万某的一辆汽车作抵押，骗取孟某某人民币16.56万某。"), Some(165600.0));
+    assert_eq!(a("以收取担保费为由，骗取被害人张某人民币1500000元。"), Some(1500000.0));
 }
 
 #[test]
