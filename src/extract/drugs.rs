@@ -2,7 +2,7 @@
 //! 若干问题的解释) with total grams.
 //!
 //! A weight counts for a drug when its sentence is about drugs (names a drug, or speaks of 毒品 / 净重 / 疑似
-//! 毒品); it belongs to the nearest drug named in its clause, else in its sentence, else anywhere (鉴定 sentences
+//! 毒品 / 称量); it belongs to the nearest drug named in its clause, else in its sentence, else anywhere (鉴定 sentences
 //! name the drug after the weight was given). Weights of one type are summed with [`aggregate`].
 
 use super::numbers::{aggregate, find_weights, AggItem, Mention};
@@ -58,7 +58,7 @@ fn names_re() -> &'static Regex {
 
 fn context_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"(毒品|净重|疑似|可疑|毒资|吸食|贩卖|运输|制造|持有)").expect("static regex"))
+    R.get_or_init(|| Regex::new(r"(毒品|净重|净某|疑似|可疑|毒资|吸食|贩卖|运输|制造|持有|称量|称重|重达)").expect("static regex"))
 }
 
 fn total_re() -> &'static Regex {
@@ -254,6 +254,15 @@ mod tests {
         assert_eq!(drugs(t3), vec![("甲基苯丙胺".to_string(), None)]);
         let t2 = "查获疑似毒品一包，净重0.7克。经鉴定，检出海洛因成分。";
         assert_eq!(drugs(t2), vec![("海洛因".to_string(), Some(0.7))]);
+    }
+
+    #[test]
+    fn a_weighing_sentence_is_about_the_drug() {
+        // 经称量 … 重 X 克 in a sentence of its own, the drug named in the next one; CAIL also masks 净重 as 净某.
+        let t = "被告人将6颗红色圆形片剂卖给陈某。经称量，上述物品重0.55克；经鉴定，检出甲基苯丙胺成分。";
+        assert_eq!(drugs(t), vec![("甲基苯丙胺".to_string(), Some(0.55))]);
+        let t2 = "被告人以200元的价格贩卖K粉1包。民警从于某某处扣押了净某11.28克白色晶体状物品8小包。";
+        assert_eq!(drugs(t2), vec![("氯胺酮".to_string(), Some(11.28))]);
     }
 
     #[test]
