@@ -400,7 +400,8 @@ pub fn decide_with(
     // 1. Conversions on the leading candidates.
     let mut extra_articles: Vec<(String, String)> = Vec::new();
     let mut remnants: Vec<Candidate> = Vec::new();
-    // Each applied conversion's source candidate, as it was before the conversion (step 3d).
+    // The source candidate of each applied 第269条 conversion (its cue spans less those set apart above as separate
+    // acts), with the charge it converted to: step 3d may decide it for the acts the conversion did not take.
     let mut converted_sources: Vec<(Candidate, String)> = Vec::new();
     let mut i = 0;
     while i < cands.len().min(5) {
@@ -444,7 +445,12 @@ pub fn decide_with(
                 extra_articles.push((conv.to.clone(), a));
             }
             let c = cands.remove(i);
-            converted_sources.push((c.clone(), conv.to.clone()));
+            // 第269条 converts the one theft (fraud, snatching) where force was used; the offender's other such acts
+            // stay what they were. The other conversions (第196条第3款, 第238条第2款, 第267条第2款, 第292条第2款) make
+            // the whole act the target charge, so their source is never a further offence on that ground.
+            if conversion_article(kb, conv).as_deref() == Some("269") {
+                converted_sources.push((c.clone(), conv.to.clone()));
+            }
             if let Some(t) = cands.iter_mut().find(|x| x.charge == conv.to) {
                 t.score = t.score.max(c.score) + 0.1;
                 t.reasons
@@ -577,9 +583,9 @@ pub fn decide_with(
                     k > 0 && !taken.contains(&k)
                 })
             };
-        // Serial property offences (侵犯财产罪, 刑法分则第五章): a cue of the charge's own (weight 2 or more) in an
-        // episode of the fact (from one time expression to the next, `episode_ids`) that holds no decided charge's
-        // cue is another act: a theft one night, a robbery on another. Across chapters a charge's wording in
+        // Serial property offences (侵犯财产罪, 刑法分则第五章): a charge with a cue of weight 2 or more, one of whose cue
+        // matches lies in an episode of the fact (from one time expression to the next, `episode_ids`) that holds no
+        // decided charge's cue, has another act: a theft one night, a robbery on another. Across chapters a charge's wording in
         // another episode is more often the same incident told again (the robbery motive of a killing), so this
         // reading is kept to the one chapter.
         let property = |name: &str| {
@@ -590,8 +596,12 @@ pub fn decide_with(
             && property(&c.charge)
             && chosen.iter().all(|x| property(&x.charge))
             && {
-                let taken: BTreeSet<usize> = spans.iter().filter_map(|s| episode(s.0)).collect();
-                c.signals.cue_spans.iter().any(|s| s.0 < limit && episode(s.0).is_some_and(|k| !taken.contains(&k)))
+                // Only against decided charges whose own acts are located: one decided by naming or word overlap
+                // alone has no episode to compare with.
+                let taken: BTreeSet<usize> =
+                    spans.iter().filter(|s| s.0 < limit).filter_map(|s| episode(s.0)).collect();
+                !taken.is_empty()
+                    && c.signals.cue_spans.iter().any(|s| s.0 < limit && episode(s.0).is_some_and(|k| !taken.contains(&k)))
             };
         if !((strong && (named || by_precedent || own_acts || own_episode)) || own_count) {
             continue;
@@ -680,6 +690,38 @@ pub fn decide_with(
     //     further offences. The number is the prosecution's statement; which charge it is, the evidence decides.
     let stated = stated_offence_count(fact).min(cfg.max_charges);
     if stated > chosen.len() {
+        // First the source of a 第269条 conversion (step 1): the prosecution charges the converted act and the
+        // source's remaining acts together (…当场使用暴力；多次××他人财物 → ××罪、××罪; 数罪并罚, 第69条). The
+        // conversion having applied to it is the evidence of the source's act (a masked fact hides its verbs);
+        // counter-cues still rule it out.
+        for (src, to) in &converted_sources {
+            if chosen.len() >= stated {
+                break;
+            }
+            let yields_to_chosen = kb
+                .charges
+                .iter()
+                .find(|x| x.name == src.charge)
+                .is_some_and(|ch| ch.yields.iter().any(|y| chosen.iter().any(|o| o.charge == y.to)));
+            if chosen.iter().any(|x| x.charge == src.charge || special_general(&x.charge, &src.charge))
+                || !chosen.iter().any(|x| &x.charge == to)
+                || yields_to_chosen
+                || src.signals.anti > src.signals.cue
+            {
+                continue;
+            }
+            d.trace.push(
+                TraceStep::new(
+                    "decide",
+                    format!(
+                        "{} is a further offence (数罪): the fact states {stated} offences, and one act of {} converted to {to} (第269条); the others are {}",
+                        src.charge, src.charge, src.charge
+                    ),
+                )
+                .value(src.score),
+            );
+            chosen.push(src);
+        }
         for c in cands.iter().take(12) {
             if chosen.len() >= stated {
                 break;
@@ -707,33 +749,6 @@ pub fn decide_with(
                 .value(c.score),
             );
             chosen.push(c);
-        }
-        // The conversion concerns one act (刑法第269条: the theft where force was used to resist arrest). When
-        // the fact states more offences than are decided, the source charge's other acts are the likeliest
-        // further offence: the prosecution charges the converted act and the source's remaining acts together
-        // (…当场使用暴力；多次××他人财物 → ××罪、××罪; 数罪并罚, 第69条). The conversion having applied to it is
-        // the evidence of the source's act (a masked fact hides its verbs); counter-cues still rule it out.
-        for (src, to) in &converted_sources {
-            if chosen.len() >= stated {
-                break;
-            }
-            if chosen.iter().any(|x| x.charge == src.charge || special_general(&x.charge, &src.charge))
-                || !chosen.iter().any(|x| &x.charge == to)
-                || src.signals.anti > src.signals.cue
-            {
-                continue;
-            }
-            d.trace.push(
-                TraceStep::new(
-                    "decide",
-                    format!(
-                        "{} is a further offence (数罪): the fact states {stated} offences; one act of it converted to {to}, its other acts remain {}",
-                        src.charge, src.charge
-                    ),
-                )
-                .value(src.score),
-            );
-            chosen.push(src);
         }
     }
 

@@ -1,8 +1,8 @@
 //! Drugs: type normalised to the official name of 法释〔2016〕8号 (最高人民法院关于审理毒品犯罪案件适用法律
 //! 若干问题的解释) with total grams.
 //!
-//! A weight counts for a drug when its sentence is about drugs (names a drug, or speaks of 毒品 / 净重 / 疑似
-//! 毒品 / 称量); it belongs to the nearest drug named in its clause, else in its sentence, else anywhere (鉴定 sentences
+//! A weight counts for a drug when its sentence is about drugs (names a drug, or speaks of 毒品 / 净重 (CAIL also
+//! masks it as 净某) / 疑似毒品 / a weighing: 称量, 称重, 重达); it belongs to the nearest drug named in its clause, else in its sentence, else anywhere (鉴定 sentences
 //! name the drug after the weight was given). Weights of one type are summed with [`aggregate`].
 
 use super::numbers::{aggregate, find_weights, AggItem, Mention};
