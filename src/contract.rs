@@ -208,7 +208,8 @@ pub struct Judgment {
     pub trace: Vec<TraceStep>,
     /// Model-written reasoning (None when no model ran).
     pub reasoning: Option<String>,
-    /// Warnings: national fallbacks, unparsed input, low confidence.
+    /// Warnings: national fallbacks, calibrated thresholds, unparsed input, low confidence, a charge decided on
+    /// article-text overlap alone.
     pub warnings: Vec<String>,
 }
 
