@@ -689,6 +689,16 @@ pub fn decide_with(
     //     names) and fewer are decided: the best remaining candidates whose own cues speak for them are the
     //     further offences. The number is the prosecution's statement; which charge it is, the evidence decides.
     let stated = stated_offence_count(fact).min(cfg.max_charges);
+    // A candidate that cannot join the decided charges: it is one of them, a special or general form of one, or it
+    // gives way to one (`yields`).
+    let excluded_by = |name: &str, chosen: &[&Candidate]| {
+        chosen.iter().any(|x| x.charge == name || special_general(&x.charge, name))
+            || kb
+                .charges
+                .iter()
+                .find(|x| x.name == name)
+                .is_some_and(|ch| ch.yields.iter().any(|y| chosen.iter().any(|o| o.charge == y.to)))
+    };
     if stated > chosen.len() {
         // First the source of a 第269条 conversion (step 1): the prosecution charges the converted act and the
         // source's remaining acts together (…当场使用暴力；多次××他人财物 → ××罪、××罪; 数罪并罚, 第69条). The
@@ -698,14 +708,8 @@ pub fn decide_with(
             if chosen.len() >= stated {
                 break;
             }
-            let yields_to_chosen = kb
-                .charges
-                .iter()
-                .find(|x| x.name == src.charge)
-                .is_some_and(|ch| ch.yields.iter().any(|y| chosen.iter().any(|o| o.charge == y.to)));
-            if chosen.iter().any(|x| x.charge == src.charge || special_general(&x.charge, &src.charge))
+            if excluded_by(&src.charge, &chosen)
                 || !chosen.iter().any(|x| &x.charge == to)
-                || yields_to_chosen
                 || src.signals.anti > src.signals.cue
             {
                 continue;
@@ -726,13 +730,7 @@ pub fn decide_with(
             if chosen.len() >= stated {
                 break;
             }
-            let yields_to_chosen = kb
-                .charges
-                .iter()
-                .find(|x| x.name == c.charge)
-                .is_some_and(|ch| ch.yields.iter().any(|y| chosen.iter().any(|o| o.charge == y.to)));
-            if chosen.iter().any(|x| x.charge == c.charge || special_general(&x.charge, &c.charge))
-                || yields_to_chosen
+            if excluded_by(&c.charge, &chosen)
                 || c.signals.cue < 1.0
                 || c.signals.anti >= c.signals.cue
             {
