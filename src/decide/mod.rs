@@ -603,7 +603,26 @@ pub fn decide_with(
                 !taken.is_empty()
                     && c.signals.cue_spans.iter().any(|s| s.0 < limit && episode(s.0).is_some_and(|k| !taken.contains(&k)))
             };
-        if !((strong && (named || by_precedent || own_acts || own_episode)) || own_count) {
+        // Punished together by statute (`cumulative`): the charge's own wording (a cue of full weight) is enough even
+        // where it shares a sentence with a decided charge's act (卖与某某后，容留其吸食: 法释〔2016〕8号 第十二条第二款).
+        let declared = |a: &str, b: &str| {
+            kb.charges
+                .iter()
+                .find(|x| x.name == a)
+                .and_then(|x| x.cumulative.iter().find(|k| k.with == b))
+        };
+        let by_statute = if c.signals.cue_max >= cfg.separate_cue_max
+            && c.signals.anti < c.signals.cue
+            && c.score >= cfg.secondary_cue_ratio * top.score
+            // The act in the facts, not in the assessment (a 容留 the defendant was once fined for, told there to
+            // explain 自首).
+            && c.signals.cue_spans.iter().any(|s| s.0 < limit)
+        {
+            chosen.iter().find_map(|x| declared(&c.charge, &x.charge).or_else(|| declared(&x.charge, &c.charge)))
+        } else {
+            None
+        };
+        if !((strong && (named || by_precedent || own_acts || own_episode || by_statute.is_some())) || own_count) {
             continue;
         }
         let why = if !strong {
@@ -616,16 +635,18 @@ pub fn decide_with(
             "its cues match acts separate from the other charges'"
         } else if own_episode {
             "its cues match an act at another time (another episode of the fact) than the other charges'"
+        } else if by_statute.is_some() {
+            "its own act is described beside a decided charge's, and the law punishes the two together"
         } else {
             "its cues match a count of the fact (一、二、…) where no other decided charge's do"
         };
-        d.trace.push(
-            TraceStep::new(
-                "decide",
-                format!("{} is a further offence (数罪): {why}", c.charge),
-            )
-            .value(c.score),
-        );
+        let mut step = TraceStep::new("decide", format!("{} is a further offence (数罪): {why}", c.charge)).value(c.score);
+        if strong && !(named || by_precedent || own_acts || own_episode) {
+            if let Some(k) = by_statute {
+                step = step.cite(k.source.cite.clone());
+            }
+        }
+        d.trace.push(step);
         spans.extend(c.signals.cue_spans.iter().copied());
         chosen.push(c);
     }
@@ -983,6 +1004,41 @@ mod tests {
         let cands = [cand("危险驾驶罪", 3.0, with_cue(6.0)), cand("交通肇事罪", 1.0, with_cue(0.5))];
         let d = decide(&kb, "醉酒驾驶。", &ex, &cands);
         assert_eq!(d.charges[0].name, "危险驾驶罪");
+    }
+
+    #[test]
+    fn charges_the_law_punishes_together_are_both_decided_from_one_sentence() {
+        let fact = "被告人卖与某某毒品后容留某某吸食。公诉机关认为，被告人曾容留他人吸食。";
+        let overlapping = |score: f64, cue: f64, span: (usize, usize)| {
+            cand("", score, Signals { cue, cue_max: cue, cue_spans: vec![span], ..Default::default() })
+        };
+        let mut lead = overlapping(3.0, 6.0, (2, 10));
+        lead.charge = "盗窃罪".into();
+        let mut other = overlapping(2.0, 3.0, (8, 16));
+        other.charge = "抢夺罪".into();
+        let names = |d: &Decision| d.charges.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        let mut kb = tiny_kb();
+        let d = decide(&kb, fact, &Extraction::default(), &[lead.clone(), other.clone()]);
+        assert_eq!(names(&d), ["盗窃罪"], "one sentence, overlapping cues: one act unless the law says otherwise");
+        // Declared on either charge, the relation holds both ways.
+        let source = Source { cite: "法释〔2016〕8号 第十二条第二款".into(), calibrated: false };
+        kb.charges[2].cumulative.push(Cumulative { with: "盗窃罪".into(), source });
+        let d = decide(&kb, fact, &Extraction::default(), &[lead.clone(), other.clone()]);
+        assert_eq!(names(&d), ["盗窃罪", "抢夺罪"]);
+        let step = d.trace.iter().find(|t| t.message.contains("punishes the two together")).expect("the reason is traced");
+        assert_eq!(step.cite.as_deref(), Some("法释〔2016〕8号 第十二条第二款"));
+        // Wording found only in the prosecution's assessment is no act of the facts.
+        let start = fact.chars().position(|c| c == '公').expect("the fact has an assessment");
+        let late = cand("抢夺罪", 2.0, Signals { cue: 3.0, cue_max: 3.0, cue_spans: vec![(start + 9, start + 17)], ..Default::default() });
+        let mut lead_told_again = lead.clone();
+        lead_told_again.signals.cue_spans.push((start + 2, start + 8));
+        let d = decide(&kb, fact, &Extraction::default(), &[lead_told_again, late]);
+        assert_eq!(names(&d), ["盗窃罪"]);
+        // A weaker cue than the charge's own wording is not enough.
+        let weak = overlapping(2.0, 2.0, (8, 16));
+        let weak = Candidate { charge: "抢夺罪".into(), ..weak };
+        let d = decide(&kb, fact, &Extraction::default(), &[lead, weak]);
+        assert_eq!(names(&d), ["盗窃罪"]);
     }
 
     #[test]

@@ -307,6 +307,16 @@ pub struct YieldAst {
     pub source: SourceAst,
 }
 
+/// `cumulative "charge" source …`: an act of this charge described together with an act of that one (even in one
+/// sentence) is a further offence, punished together (数罪并罚), because the law says so.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CumulativeAst {
+    /// The other charge.
+    pub with: Spanned<String>,
+    /// Provenance.
+    pub source: SourceAst,
+}
+
 /// `charge "NAME" { … }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChargeAst {
@@ -336,6 +346,8 @@ pub struct ChargeAst {
     pub requires: Vec<RequireAst>,
     /// Charges this one gives way to when both are decided.
     pub yields: Vec<YieldAst>,
+    /// Charges punished together with this one when both acts are described (数罪并罚 by statute).
+    pub cumulative: Vec<CumulativeAst>,
     /// Embedded tests.
     pub tests: Vec<TestAst>,
     /// Bool elements that hold whenever this charge is decided.

@@ -510,6 +510,7 @@ fn charge(cx: &mut Ctx, p: Pair) -> ChargeAst {
         converts: vec![],
         requires: vec![],
         yields: vec![],
+        cumulative: vec![],
         tests: vec![],
         implies: vec![],
     };
@@ -555,6 +556,15 @@ fn charge(cx: &mut Ctx, p: Pair) -> ChargeAst {
                     let to = Spanned { node: text_of(to), span: sp };
                     let source = cx.source(s);
                     c.yields.push(YieldAst { to, source });
+                }
+            }
+            Rule::cumulative_f => {
+                let mut ci = f.into_inner();
+                if let (Some(with), Some(s)) = (ci.next(), ci.next()) {
+                    let sp = cx.span(&with);
+                    let with = Spanned { node: text_of(with), span: sp };
+                    let source = cx.source(s);
+                    c.cumulative.push(CumulativeAst { with, source });
                 }
             }
             Rule::test => c.tests.push(test(cx, f)),

@@ -719,6 +719,14 @@ impl Compiler<'_> {
                 yields.push(Yield { to: y.to.node.clone(), source: Self::source(&y.source) });
             }
         }
+        let mut cumulative = Vec::new();
+        for k in &c.cumulative {
+            if !names.contains_key(&k.with.node) {
+                self.unknown_charge(&k.with, names);
+            } else {
+                cumulative.push(Cumulative { with: k.with.node.clone(), source: Self::source(&k.source) });
+            }
+        }
         let mut requires = Vec::new();
         for r in &c.requires {
             if let Some(w) = self.cond(&r.when) {
@@ -739,6 +747,7 @@ impl Compiler<'_> {
             converts,
             requires,
             yields,
+            cumulative,
             implies: c.implies.iter().map(|i| i.node.clone()).collect(),
             loc: self.loc(c.name.span),
         }

@@ -539,6 +539,16 @@ pub struct Yield {
     pub source: Source,
 }
 
+/// A charge punished together with another (数罪并罚) when the acts of both are described, even in one sentence,
+/// because a provision says so (法释〔2016〕8号 第十二条第二款: 贩卖毒品 and 容留他人吸毒).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cumulative {
+    /// The other charge.
+    pub with: String,
+    /// Provenance.
+    pub source: Source,
+}
+
 /// A charge (罪名).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Charge {
@@ -570,6 +580,9 @@ pub struct Charge {
     /// Charges this one gives way to when both are decided.
     #[serde(default)]
     pub yields: Vec<Yield>,
+    /// Charges punished together with this one when both acts are described (数罪并罚 by statute).
+    #[serde(default)]
+    pub cumulative: Vec<Cumulative>,
     /// Bool elements that hold whenever this charge is decided (e.g. `negligent_offence`).
     #[serde(default)]
     pub implies: Vec<String>,

@@ -1167,6 +1167,7 @@ pub(crate) mod tests {
             converts: vec![],
             requires: vec![],
             yields: vec![],
+            cumulative: vec![],
             implies: vec![],
             loc: Loc::default(),
         }

@@ -60,6 +60,7 @@ pub fn charge(name: &str, article: &str, guideline: Option<&str>, bands: Vec<Ban
         converts: vec![],
         requires: vec![],
         yields: vec![],
+        cumulative: vec![],
         implies: vec![],
         loc: Loc::default(),
     }
