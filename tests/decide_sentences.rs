@@ -2,9 +2,10 @@
 //! is absent): the act sentences of the CAIL2021 theft set (a suspect, a stolen item and a time are marked) must be
 //! decided 盗窃罪, and the CAIL2022 drug sentences must be decided as the offence their relation names
 //! (`sell_drugs_to`, `traffic_in` → 第347条; `provide_shelter_for` → 容留他人吸毒罪, 第354条). These sentences were
-//! labelled for entities and relations, not for charges, and lexpro's cues were not written from them one by one,
-//! so the floors guard the cues' recall on real wording (measured at stop 15: theft 0.963, sale 0.913, transport
-//! 0.944, shelter 0.930). Run with `--nocapture` for the report.
+//! labelled for entities and relations, not for charges. Stop 15 read the misses and wrote cues for the legal
+//! wording they showed (窃走, the buyer's side of a sale, 在其家中与某某一起吸食), so the numbers are tuned on and the
+//! floors are regression guards on real wording, not independent recall estimates (stop 15: theft 0.963, sale
+//! 0.917, transport 0.948, shelter 0.939). Run with `--nocapture` for the report.
 
 mod common;
 

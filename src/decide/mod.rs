@@ -606,17 +606,17 @@ pub fn decide_with(
         // Punished together by statute (`cumulative`): the charge's own wording (a cue of full weight) is enough even
         // where it shares a sentence with a decided charge's act (卖与某某后，容留其吸食: 法释〔2016〕8号 第十二条第二款).
         let declared = |a: &str, b: &str| {
-            kb.charges
-                .iter()
-                .find(|x| x.name == a)
-                .and_then(|x| x.cumulative.iter().find(|k| k.with == b))
+            kb.charges.iter().find(|x| x.name == a).and_then(|x| {
+                x.cumulative.iter().find(|k| {
+                    k.with == b && k.when.as_ref().is_none_or(|w| ex.facts.eval(w, kb, &mut Vec::new()))
+                })
+            })
         };
-        let by_statute = if c.signals.cue_max >= cfg.separate_cue_max
-            && c.signals.anti < c.signals.cue
+        let by_statute = if c.signals.anti < c.signals.cue
             && c.score >= cfg.secondary_cue_ratio * top.score
-            // The act in the facts, not in the assessment (a 容留 the defendant was once fined for, told there to
-            // explain 自首).
-            && c.signals.cue_spans.iter().any(|s| s.0 < limit)
+            // The charge's own wording in the facts, not only in the assessment (公诉机关认为…容留他人吸食毒品, or a
+            // 容留 the defendant was once fined for, told there to explain 自首).
+            && c.signals.weighted_spans.iter().any(|&((start, _), w)| w >= cfg.separate_cue_max && start < limit)
         {
             chosen.iter().find_map(|x| declared(&c.charge, &x.charge).or_else(|| declared(&x.charge, &c.charge)))
         } else {
@@ -1009,34 +1009,56 @@ mod tests {
     #[test]
     fn charges_the_law_punishes_together_are_both_decided_from_one_sentence() {
         let fact = "被告人卖与某某毒品后容留某某吸食。公诉机关认为，被告人曾容留他人吸食。";
-        let overlapping = |score: f64, cue: f64, span: (usize, usize)| {
-            cand("", score, Signals { cue, cue_max: cue, cue_spans: vec![span], ..Default::default() })
+        // A candidate whose cue matches (span, weight) are given; its cue sum and heaviest cue follow from them.
+        let with_spans = |name: &str, score: f64, spans: &[((usize, usize), f64)]| {
+            let cue = spans.iter().map(|s| s.1).sum();
+            let cue_max = spans.iter().map(|s| s.1).fold(0.0, f64::max);
+            let signals = Signals {
+                cue,
+                cue_max,
+                cue_spans: spans.iter().map(|s| s.0).collect(),
+                weighted_spans: spans.to_vec(),
+                ..Default::default()
+            };
+            cand(name, score, signals)
         };
-        let mut lead = overlapping(3.0, 6.0, (2, 10));
-        lead.charge = "盗窃罪".into();
-        let mut other = overlapping(2.0, 3.0, (8, 16));
-        other.charge = "抢夺罪".into();
+        let lead = with_spans("盗窃罪", 3.0, &[((2, 10), 6.0)]);
+        let other = with_spans("抢夺罪", 2.0, &[((8, 16), 3.0)]);
         let names = |d: &Decision| d.charges.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
         let mut kb = tiny_kb();
         let d = decide(&kb, fact, &Extraction::default(), &[lead.clone(), other.clone()]);
         assert_eq!(names(&d), ["盗窃罪"], "one sentence, overlapping cues: one act unless the law says otherwise");
         // Declared on either charge, the relation holds both ways.
         let source = Source { cite: "法释〔2016〕8号 第十二条第二款".into(), calibrated: false };
-        kb.charges[2].cumulative.push(Cumulative { with: "盗窃罪".into(), source });
+        kb.charges[2].cumulative.push(Cumulative { with: "盗窃罪".into(), when: None, source });
         let d = decide(&kb, fact, &Extraction::default(), &[lead.clone(), other.clone()]);
         assert_eq!(names(&d), ["盗窃罪", "抢夺罪"]);
         let step = d.trace.iter().find(|t| t.message.contains("punishes the two together")).expect("the reason is traced");
         assert_eq!(step.cite.as_deref(), Some("法释〔2016〕8号 第十二条第二款"));
-        // Wording found only in the prosecution's assessment is no act of the facts.
+        // The charge's own wording found only in the prosecution's assessment is no act of the facts, even with a
+        // lighter cue of it in the facts.
         let start = fact.chars().position(|c| c == '公').expect("the fact has an assessment");
-        let late = cand("抢夺罪", 2.0, Signals { cue: 3.0, cue_max: 3.0, cue_spans: vec![(start + 9, start + 17)], ..Default::default() });
         let mut lead_told_again = lead.clone();
         lead_told_again.signals.cue_spans.push((start + 2, start + 8));
-        let d = decide(&kb, fact, &Extraction::default(), &[lead_told_again, late]);
+        let late = with_spans("抢夺罪", 2.0, &[((start + 9, start + 17), 3.0)]);
+        let d = decide(&kb, fact, &Extraction::default(), &[lead_told_again.clone(), late]);
         assert_eq!(names(&d), ["盗窃罪"]);
+        let split = with_spans("抢夺罪", 2.0, &[((8, 16), 2.0), ((start + 9, start + 17), 3.0)]);
+        let d = decide(&kb, fact, &Extraction::default(), &[lead_told_again, split]);
+        assert_eq!(names(&d), ["盗窃罪"], "the full-weight match must itself lie in the facts");
+        // A declaration limited by `when` (e.g. to offences after the amendment that wrote it) holds only then.
+        let mut limited = tiny_kb();
+        let source = Source { cite: "刑法第358条第3款".into(), calibrated: false };
+        let when = Some(Cond::Flag("after_amendment".into()));
+        limited.charges[2].cumulative.push(Cumulative { with: "盗窃罪".into(), when, source });
+        let d = decide(&limited, fact, &Extraction::default(), &[lead.clone(), other.clone()]);
+        assert_eq!(names(&d), ["盗窃罪"]);
+        let mut ex = Extraction::default();
+        ex.facts.set_bool("after_amendment", true);
+        let d = decide(&limited, fact, &ex, &[lead.clone(), other.clone()]);
+        assert_eq!(names(&d), ["盗窃罪", "抢夺罪"]);
         // A weaker cue than the charge's own wording is not enough.
-        let weak = overlapping(2.0, 2.0, (8, 16));
-        let weak = Candidate { charge: "抢夺罪".into(), ..weak };
+        let weak = with_spans("抢夺罪", 2.0, &[((8, 16), 2.0)]);
         let d = decide(&kb, fact, &Extraction::default(), &[lead, weak]);
         assert_eq!(names(&d), ["盗窃罪"]);
     }

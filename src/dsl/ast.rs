@@ -313,6 +313,8 @@ pub struct YieldAst {
 pub struct CumulativeAst {
     /// The other charge.
     pub with: Spanned<String>,
+    /// When the provision applies (e.g. the offence date of the amendment that wrote it), if limited.
+    pub when: Option<CondAst>,
     /// Provenance.
     pub source: SourceAst,
 }

@@ -560,11 +560,20 @@ fn charge(cx: &mut Ctx, p: Pair) -> ChargeAst {
             }
             Rule::cumulative_f => {
                 let mut ci = f.into_inner();
-                if let (Some(with), Some(s)) = (ci.next(), ci.next()) {
+                if let Some(with) = ci.next() {
                     let sp = cx.span(&with);
                     let with = Spanned { node: text_of(with), span: sp };
-                    let source = cx.source(s);
-                    c.cumulative.push(CumulativeAst { with, source });
+                    let (mut when, mut source) = (None, None);
+                    for q in ci {
+                        match q.as_rule() {
+                            Rule::cond => when = Some(cond(cx, q)),
+                            Rule::source_clause => source = Some(cx.source(q)),
+                            _ => {}
+                        }
+                    }
+                    if let Some(source) = source {
+                        c.cumulative.push(CumulativeAst { with, when, source });
+                    }
                 }
             }
             Rule::test => c.tests.push(test(cx, f)),

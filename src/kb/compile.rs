@@ -724,7 +724,14 @@ impl Compiler<'_> {
             if !names.contains_key(&k.with.node) {
                 self.unknown_charge(&k.with, names);
             } else {
-                cumulative.push(Cumulative { with: k.with.node.clone(), source: Self::source(&k.source) });
+                let when = match &k.when {
+                    Some(w) => match self.cond(w) {
+                        Some(c) => Some(c),
+                        None => continue,
+                    },
+                    None => None,
+                };
+                cumulative.push(Cumulative { with: k.with.node.clone(), when, source: Self::source(&k.source) });
             }
         }
         let mut requires = Vec::new();

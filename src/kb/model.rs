@@ -545,6 +545,9 @@ pub struct Yield {
 pub struct Cumulative {
     /// The other charge.
     pub with: String,
+    /// When the provision applies (absent: always).
+    #[serde(default)]
+    pub when: Option<Cond>,
     /// Provenance.
     pub source: Source,
 }

@@ -62,6 +62,9 @@ pub struct Signals {
     pub neighbour: bool,
     /// Character spans (start, end) of the cue matches, to tell separate acts from one act.
     pub cue_spans: Vec<(usize, usize)>,
+    /// Each cue match's span with the weight of its cue, to tell where the charge's own wording (a full-weight
+    /// cue) lies: in the facts or only in the prosecution's assessment.
+    pub weighted_spans: Vec<((usize, usize), f64)>,
     /// Weight of the heaviest single cue that matched: a weight-3 cue is the charge's own wording
     /// (容留…吸食, 非法持有毒品), a sum of lighter cues is circumstantial.
     pub cue_max: f64,
@@ -654,7 +657,9 @@ impl Retriever {
                     s.cue += cue.weight * (1.0 + 0.1 * (ms.len() as f64 - 1.0));
                     s.cue_max = s.cue_max.max(cue.weight);
                     for m in &ms {
-                        s.cue_spans.push((char_of[m.start()], char_of[m.end()]));
+                        let span = (char_of[m.start()], char_of[m.end()]);
+                        s.cue_spans.push(span);
+                        s.weighted_spans.push((span, cue.weight));
                     }
                     reasons[cue.charge].push(format!(
                         "cue `{}` matched 「{}」 (+{:.1})",

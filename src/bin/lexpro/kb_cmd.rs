@@ -209,6 +209,12 @@ fn show(opts: &KbOpts, what: &str, json: bool) -> anyhow::Result<()> {
     for y in &c.yields {
         println!("yields to {} when both apply ({})", y.to, y.source.cite);
     }
+    for k in &c.cumulative {
+        match &k.when {
+            Some(w) => println!("punished together with {} (数罪并罚) when {:?}  ({})", k.with, w, k.source.cite),
+            None => println!("punished together with {} (数罪并罚)  ({})", k.with, k.source.cite),
+        }
+    }
     for cv in &c.converts {
         println!("converts to {} when {:?}  ({})", cv.to, cv.when, cv.source.cite);
     }
