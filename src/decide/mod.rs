@@ -103,6 +103,10 @@ impl Default for DecideConfig {
     }
 }
 
+/// The element (a bool, `knowledge/elements/core.law`) saying that the text is a 死刑缓期二年执行 judgment sent up for
+/// approval (核准, 刑法第48条第2款): only charges whose article provides the death penalty are decided.
+pub const DEATH_SENTENCE_UNDER_REVIEW: &str = "death_reprieve_under_review";
+
 /// Decides the charges of a case from its extraction and retrieval candidates.
 pub fn decide(
     kb: &KnowledgeBase,
@@ -344,12 +348,28 @@ pub fn decide_with(
     //    second-guessed (the result may simply not be quoted). Said in the trace for the leading candidates only.
     let mut rank = 0usize;
     let mut dropped: Vec<String> = Vec::new();
+    // A 死刑缓期二年执行 judgment sent up for approval (刑法第48条) is a judgment for a crime whose article provides the
+    // death penalty: a charge without it cannot be the one under review, whatever words its article shares with the
+    // text (these reviews state no facts).
+    let death_under_review = ex.facts.flag(DEATH_SENTENCE_UNDER_REVIEW);
     cands.retain(|c| {
         rank += 1;
         if c.signals.mention > 0.0 {
             return true;
         }
         let Some(ch) = kb.charges.iter().find(|x| x.name == c.charge) else { return true };
+        if death_under_review && !ch.bands.iter().any(|b| b.penalty.death) {
+            if rank <= 6 {
+                d.trace.push(
+                    TraceStep::new(
+                        "decide",
+                        format!("{} not decided: the judgment under review is 死刑缓期二年执行, and its article provides no death penalty", c.charge),
+                    )
+                    .cite("刑法第48条"),
+                );
+            }
+            return false;
+        }
         for r in &ch.requires {
             let mut used = Vec::new();
             if !ex.facts.eval(&r.when, kb, &mut used) {
@@ -384,6 +404,16 @@ pub fn decide_with(
             ),
         ));
         d.warnings.push(format!("no charge: the fact lacks what {} requires", dropped.join("、")));
+        return d;
+    }
+    if cands.is_empty() && death_under_review {
+        d.trace.push(
+            TraceStep::new("decide", "no charge decided: the text reviews a 死刑缓期二年执行 judgment, and no retrieved charge provides the death penalty")
+                .cite("刑法第48条"),
+        );
+        d.warnings.push(
+            "no charge: the text reviews a 死刑缓期二年执行 judgment (刑法第48条) and describes no act; no retrieved charge provides the death penalty".into(),
+        );
         return d;
     }
     if cands.is_empty() {
@@ -1061,6 +1091,26 @@ mod tests {
         let weak = with_spans("抢夺罪", 2.0, &[((8, 16), 2.0)]);
         let d = decide(&kb, fact, &Extraction::default(), &[lead, weak]);
         assert_eq!(names(&d), ["盗窃罪"]);
+    }
+
+    #[test]
+    fn a_death_reprieve_under_review_is_no_charge_without_the_death_penalty() {
+        let kb = tiny_kb();
+        let cands = [cand("盗窃罪", 0.8, Signals { bm25: 1.0, ..Default::default() })];
+        let mut ex = Extraction::default();
+        let d = decide(&kb, "判处××，缓期二年执行。报送本院核准。", &ex, &cands);
+        assert_eq!(d.charges.len(), 1, "without the element the overlap decides, as before");
+        ex.facts.set_bool(DEATH_SENTENCE_UNDER_REVIEW, true);
+        let d = decide(&kb, "判处××，缓期二年执行。报送本院核准。", &ex, &cands);
+        assert!(d.charges.is_empty());
+        assert!(d.warnings.iter().any(|w| w.contains("死刑缓期二年执行")), "{:?}", d.warnings);
+        // A charge whose article provides death stays a candidate.
+        let mut with_death = tiny_kb();
+        if let Some(b) = with_death.charges[0].bands.first_mut() {
+            b.penalty.death = true;
+        }
+        let d = decide(&with_death, "判处××，缓期二年执行。报送本院核准。", &ex, &cands);
+        assert_eq!(d.charges.len(), 1);
     }
 
     #[test]
