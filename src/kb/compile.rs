@@ -721,17 +721,20 @@ impl Compiler<'_> {
         }
         let mut cumulative = Vec::new();
         for k in &c.cumulative {
-            if !names.contains_key(&k.with.node) {
+            // Both the condition and the other charge are checked, so that every error is reported at once.
+            let when = k.when.as_ref().map(|w| self.cond(w));
+            let known = names.contains_key(&k.with.node);
+            if !known {
                 self.unknown_charge(&k.with, names);
-            } else {
-                let when = match &k.when {
-                    Some(w) => match self.cond(w) {
-                        Some(c) => Some(c),
-                        None => continue,
-                    },
-                    None => None,
-                };
-                cumulative.push(Cumulative { with: k.with.node.clone(), when, source: Self::source(&k.source) });
+            }
+            match when {
+                Some(None) => {}
+                _ if !known => {}
+                when => cumulative.push(Cumulative {
+                    with: k.with.node.clone(),
+                    when: when.flatten(),
+                    source: Self::source(&k.source),
+                }),
             }
         }
         let mut requires = Vec::new();
