@@ -559,6 +559,14 @@ pub fn decide_with(
     let episode = |p: usize| episode_ids.get(p).copied();
     let limit = assessment_start(fact);
     let sentence = |p: usize| sentence_ids.get(p).copied();
+    // The provision that punishes charges `a` and `b` together (`cumulative`, declared on `a`), if it applies here.
+    let declared = |a: &str, b: &str| {
+        kb.charges.iter().find(|x| x.name == a).and_then(|x| {
+            x.cumulative
+                .iter()
+                .find(|k| k.with == b && k.when.as_ref().is_none_or(|w| ex.facts.eval(w, kb, &mut Vec::new())))
+        })
+    };
     for c in cands.iter().skip(1).take(12) {
         if chosen.len() >= cfg.max_charges {
             break;
@@ -635,13 +643,6 @@ pub fn decide_with(
             };
         // Punished together by statute (`cumulative`): the charge's own wording (a cue of full weight) is enough even
         // where it shares a sentence with a decided charge's act (卖与某某后，容留其吸食: 法释〔2016〕8号 第十二条第二款).
-        let declared = |a: &str, b: &str| {
-            kb.charges.iter().find(|x| x.name == a).and_then(|x| {
-                x.cumulative.iter().find(|k| {
-                    k.with == b && k.when.as_ref().is_none_or(|w| ex.facts.eval(w, kb, &mut Vec::new()))
-                })
-            })
-        };
         let by_statute = if c.signals.anti < c.signals.cue
             && c.score >= cfg.secondary_cue_ratio * top.score
             // The charge's own wording in the facts, not only in the assessment (公诉机关认为…容留他人吸食毒品, or a
@@ -655,28 +656,27 @@ pub fn decide_with(
         if !((strong && (named || by_precedent || own_acts || own_episode || by_statute.is_some())) || own_count) {
             continue;
         }
-        let why = if !strong {
-            "its cues match a count of the fact (一、二、…) where no other decided charge's do"
+        let count = "its cues match a count of the fact (一、二、…) where no other decided charge's do";
+        let (why, cite) = if !strong {
+            (count, None)
         } else if named {
-            "the fact names it"
+            ("the fact names it", None)
         } else if by_precedent {
-            "similar cases were decided with it as a further offence"
+            ("similar cases were decided with it as a further offence", None)
         } else if own_acts {
-            "its cues match acts separate from the other charges'"
+            ("its cues match acts separate from the other charges'", None)
         } else if own_episode {
-            "its cues match an act at another time (another episode of the fact) than the other charges'"
-        } else if by_statute.is_some() {
-            "its own act is described beside a decided charge's, and the law punishes the two together"
+            ("its cues match an act at another time (another episode of the fact) than the other charges'", None)
+        } else if let Some(k) = by_statute {
+            ("its own act is described beside a decided charge's, and the law punishes the two together", Some(k))
         } else {
-            "its cues match a count of the fact (一、二、…) where no other decided charge's do"
+            (count, None)
         };
-        let mut step = TraceStep::new("decide", format!("{} is a further offence (数罪): {why}", c.charge)).value(c.score);
-        if strong && !(named || by_precedent || own_acts || own_episode) {
-            if let Some(k) = by_statute {
-                step = step.cite(k.source.cite.clone());
-            }
-        }
-        d.trace.push(step);
+        let step = TraceStep::new("decide", format!("{} is a further offence (数罪): {why}", c.charge)).value(c.score);
+        d.trace.push(match cite {
+            Some(k) => step.cite(k.source.cite.clone()),
+            None => step,
+        });
         spans.extend(c.signals.cue_spans.iter().copied());
         chosen.push(c);
     }

@@ -721,21 +721,17 @@ impl Compiler<'_> {
         }
         let mut cumulative = Vec::new();
         for k in &c.cumulative {
-            // Both the condition and the other charge are checked, so that every error is reported at once.
+            // The condition is checked before the charge name, so that both errors are reported at once.
             let when = k.when.as_ref().map(|w| self.cond(w));
-            let known = names.contains_key(&k.with.node);
-            if !known {
+            if !names.contains_key(&k.with.node) {
                 self.unknown_charge(&k.with, names);
+                continue;
             }
-            match when {
-                Some(None) => {}
-                _ if !known => {}
-                when => cumulative.push(Cumulative {
-                    with: k.with.node.clone(),
-                    when: when.flatten(),
-                    source: Self::source(&k.source),
-                }),
-            }
+            let when = match when {
+                Some(None) => continue,
+                w => w.flatten(),
+            };
+            cumulative.push(Cumulative { with: k.with.node.clone(), when, source: Self::source(&k.source) });
         }
         let mut requires = Vec::new();
         for r in &c.requires {
