@@ -170,13 +170,16 @@ pub enum KernelFamily {
     /// over several blocks. For small batches with top-k / top-p / min-p.
     Wide,
     /// The default: [`KernelFamily::Wide`] for a batch of at most [`AUTO_WIDE_MAX_ROWS`] rows of which
-    /// one has a cut (top-k, top-p or min-p), [`KernelFamily::Split`] otherwise. Chosen per launch from
-    /// the rows' current plans; the choice follows the H200 measurements in docs/SAMPLER.md.
+    /// one has a cut (top-k, top-p or min-p), or a larger batch whose rows with cuts all use top-p
+    /// without top-k; [`KernelFamily::Split`] otherwise. Chosen per launch from the rows' current plans
+    /// (a large batch uploaded without such rows stays on the split kernels); the choice follows the
+    /// H200 measurements in docs/SAMPLER.md.
     Auto,
 }
 
-/// Largest batch for which [`KernelFamily::Auto`] launches the wide kernels: on an H200 they beat the
-/// split kernels on rows with cuts at B = 1, 8 and 64, and lose by a few percent at B = 512.
+/// Largest batch for which [`KernelFamily::Auto`] launches the wide kernels on rows with any cut: on an
+/// H200 they beat the split kernels on rows with cuts at B = 1, 8 and 64. At B = 512 they win on top-p
+/// rows and lose by a few percent on top-k + top-p rows, so larger batches take them for top-p only.
 pub const AUTO_WIDE_MAX_ROWS: usize = 64;
 
 /// Per-row plan shared by both paths (and laid out for the kernels, see `RowPlan` in sampler.cu).
@@ -297,6 +300,23 @@ pub fn decode_kernel_results(codes: &[i32]) -> Result<Vec<u32>, SampleError> {
     decode_results(codes)
 }
 
+/// Whether [`KernelFamily::Auto`] launches the wide kernels for these plans: some row samples with a
+/// cut (greedy rows never do) and either the batch is small or every row with a cut is a top-p row
+/// without top-k. At B = 512 on an H200 the wide kernels took 4–5% less time than the split kernels on
+/// top-p rows (they read a row three times, the split kernels four) and 4% more on top-k + top-p rows
+/// (docs/SAMPLER.md, stop 16).
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))] // the CUDA sampler's choice; tested here without CUDA
+pub(crate) fn auto_wants_wide(plans: &[RowPlan]) -> bool {
+    let mut cut_rows = plans
+        .iter()
+        .filter(|p| p.flags & FLAG_GREEDY == 0 && p.flags & (FLAG_TOP_K | FLAG_TOP_P | FLAG_MIN_P) != 0)
+        .peekable();
+    if cut_rows.peek().is_none() {
+        return false;
+    }
+    plans.len() <= AUTO_WIDE_MAX_ROWS || cut_rows.all(|p| p.flags & FLAG_TOP_P != 0 && p.flags & FLAG_TOP_K == 0)
+}
+
 /// Checks the batch shape and builds the row plans (shared by both samplers).
 pub(crate) fn plan_batch(batch: &Batch<'_>) -> Result<Vec<RowPlan>, SampleError> {
     let rows = batch.rows.len();
@@ -340,6 +360,33 @@ mod tests {
 
     fn req(params: SamplingParams) -> RowRequest {
         RowRequest { params, request_id: 7, step: 3 }
+    }
+
+    #[test]
+    fn auto_takes_the_wide_kernels_for_small_batches_with_cuts_and_large_top_p_batches() {
+        let plans = |n: usize, params: &[SamplingParams]| -> Vec<RowPlan> {
+            (0..n).map(|i| RowPlan::new(0, &req(params[i % params.len()]), 1000).unwrap()).collect()
+        };
+        let d = SamplingParams::default();
+        let top_p = SamplingParams { top_p: 0.9, ..d };
+        let top_k = SamplingParams { top_k: 50, ..top_p };
+        let min_p = SamplingParams { min_p: 0.05, ..d };
+        let greedy = SamplingParams::greedy();
+        // No row with a cut: never.
+        assert!(!auto_wants_wide(&plans(1, &[d])));
+        assert!(!auto_wants_wide(&plans(8, &[greedy, d])));
+        assert!(!auto_wants_wide(&plans(512, &[greedy])));
+        // Small batches: any cut.
+        for p in [top_p, top_k, min_p] {
+            assert!(auto_wants_wide(&plans(AUTO_WIDE_MAX_ROWS, &[greedy, p])), "{p:?}");
+        }
+        // Large batches: only when every row with a cut is a top-p row without top-k.
+        let big = AUTO_WIDE_MAX_ROWS + 1;
+        assert!(auto_wants_wide(&plans(big, &[top_p])));
+        assert!(auto_wants_wide(&plans(big, &[top_p, greedy, d])));
+        assert!(!auto_wants_wide(&plans(big, &[top_k])));
+        assert!(!auto_wants_wide(&plans(big, &[top_p, top_k])));
+        assert!(!auto_wants_wide(&plans(big, &[top_p, min_p])));
     }
 
     #[test]

@@ -12,8 +12,8 @@ use cudarc::driver::{
 use cudarc::nvrtc::{compile_ptx_with_opts, CompileOptions};
 
 use super::{
-    decode_results, mask_words, plan_batch, Batch, KernelFamily, Logits, RowPlan, SampleError, Sampler,
-    AUTO_WIDE_MAX_ROWS, FLAG_GREEDY, FLAG_MIN_P, FLAG_TOP_K, FLAG_TOP_P,
+    auto_wants_wide, decode_results, mask_words, plan_batch, Batch, KernelFamily, Logits, RowPlan, SampleError,
+    Sampler, AUTO_WIDE_MAX_ROWS,
 };
 
 /// The kernel source, embedded so the binary needs no file at run time.
@@ -37,11 +37,6 @@ const CAP: usize = 4096;
 unsafe impl DeviceRepr for RowPlan {}
 // SAFETY: all-zero bits are a valid RowPlan (plain integers and floats).
 unsafe impl ValidAsZeroBits for RowPlan {}
-
-/// Whether any row samples with a cut (greedy rows never do).
-fn has_cuts(plans: &[RowPlan]) -> bool {
-    plans.iter().any(|p| p.flags & FLAG_GREEDY == 0 && p.flags & (FLAG_TOP_K | FLAG_TOP_P | FLAG_MIN_P) != 0)
-}
 
 fn dev<E: std::fmt::Debug>(what: &str) -> impl FnOnce(E) -> SampleError + '_ {
     move |e| SampleError::Device(format!("{what}: {e:?}"))
@@ -137,11 +132,11 @@ pub struct DeviceBatch {
     /// (kept zero between launches by the kernels themselves).
     part: CudaSlice<u64>,
     count: CudaSlice<u32>,
-    /// Wide kernels' scratch, allocated by `upload` when the wide family (or `Auto`, for at most
-    /// `AUTO_WIDE_MAX_ROWS` rows) is selected.
+    /// Wide kernels' scratch, allocated by `upload` when the wide family is selected, or `Auto` for a
+    /// batch of at most `AUTO_WIDE_MAX_ROWS` rows or one whose plans want the wide kernels.
     wide: Option<WideScratch>,
-    /// Some row samples with a cut (top-k, top-p or min-p): what `Auto` chooses by.
-    has_cuts: bool,
+    /// `auto_wants_wide` of the rows' current plans: what `Auto` chooses by.
+    auto_wide: bool,
     pieces: u32,
     vocab: u32,
     rows: usize,
@@ -225,7 +220,7 @@ impl CudaSampler {
 
     /// Chooses the kernels (default [`KernelFamily::Auto`]). All give the CPU twin's tokens. A batch
     /// uploaded before the change keeps working unless the change is to [`KernelFamily::Wide`], whose
-    /// scratch `upload` allocates only while it (or `Auto`, for a small batch) is selected: upload such
+    /// scratch `upload` allocates only while it (or `Auto`, for a batch it would launch them on) is selected: upload such
     /// a batch again.
     pub fn set_family(&mut self, family: KernelFamily) {
         self.family = family;
@@ -274,7 +269,7 @@ impl CudaSampler {
         let count = s.alloc_zeros::<u32>(rows.max(1)).map_err(dev("alloc tickets"))?;
         let wants_wide = match self.family {
             KernelFamily::Wide => true,
-            KernelFamily::Auto => rows <= AUTO_WIDE_MAX_ROWS,
+            KernelFamily::Auto => rows <= AUTO_WIDE_MAX_ROWS || auto_wants_wide(&plans),
             KernelFamily::Original | KernelFamily::Split => false,
         };
         let wide = if wants_wide {
@@ -297,7 +292,7 @@ impl CudaSampler {
             part,
             count,
             wide,
-            has_cuts: has_cuts(&plans),
+            auto_wide: auto_wants_wide(&plans),
             pieces: pieces as u32,
             vocab: batch.vocab as u32,
             rows,
@@ -313,7 +308,7 @@ impl CudaSampler {
         if plans.is_empty() {
             return Ok(());
         }
-        db.has_cuts = has_cuts(&plans);
+        db.auto_wide = auto_wants_wide(&plans);
         self.stream.memcpy_htod(&plans, &mut db.plans).map_err(dev("upload plans"))
     }
 
@@ -324,7 +319,7 @@ impl CudaSampler {
             return Ok(());
         }
         let family = match self.family {
-            KernelFamily::Auto if db.has_cuts && db.wide.is_some() => KernelFamily::Wide,
+            KernelFamily::Auto if db.auto_wide && db.wide.is_some() => KernelFamily::Wide,
             KernelFamily::Auto => KernelFamily::Split,
             f => f,
         };
