@@ -370,6 +370,17 @@ pub fn decide_with(
             }
             return false;
         }
+        // The procedural text of a review (判处…缓期二年执行，剥夺政治权利终身…报请核准) shares words with many
+        // articles that provide death (贪污罪's "终身"): overlap with it is no evidence of the crime reviewed.
+        if death_under_review && c.signals.cue < 1.0 && c.signals.precedent <= 0.0 {
+            if rank <= 6 {
+                d.trace.push(TraceStep::new(
+                    "decide",
+                    format!("{} not decided: the text reviews a 死刑缓期二年执行 judgment, and only its words overlap with the charge's", c.charge),
+                ));
+            }
+            return false;
+        }
         for r in &ch.requires {
             let mut used = Vec::new();
             if !ex.facts.eval(&r.when, kb, &mut used) {
@@ -1104,12 +1115,16 @@ mod tests {
         let d = decide(&kb, "判处××，缓期二年执行。报送本院核准。", &ex, &cands);
         assert!(d.charges.is_empty());
         assert!(d.warnings.iter().any(|w| w.contains("死刑缓期二年执行")), "{:?}", d.warnings);
-        // A charge whose article provides death stays a candidate.
+        // A charge whose article provides death stays a candidate when the text has evidence of it (a cue), not
+        // when only its words overlap with the review's procedural text.
         let mut with_death = tiny_kb();
         if let Some(b) = with_death.charges[0].bands.first_mut() {
             b.penalty.death = true;
         }
         let d = decide(&with_death, "判处××，缓期二年执行。报送本院核准。", &ex, &cands);
+        assert!(d.charges.is_empty(), "word overlap alone: {:?}", d.charges);
+        let cued = [cand("盗窃罪", 0.8, Signals { bm25: 1.0, cue: 2.0, cue_max: 2.0, ..Default::default() })];
+        let d = decide(&with_death, "判处××，缓期二年执行。报送本院核准。", &ex, &cued);
         assert_eq!(d.charges.len(), 1);
     }
 
