@@ -89,7 +89,7 @@ def main(work: str) -> int:
     print(f"\ndevice: {head['device']}; measured D2D copy bandwidth {head['copy_bw'] / 1e12:.2f} TB/s (read + write)")
     print("V = 151,936; mask ~75% allowed; times per step (device time, CUDA events, inputs resident)")
     print("default = KernelFamily::Auto (wide kernels for B <= 64 with a cut, and for larger batches of")
-    print("top-p rows without top-k; split kernels otherwise);")
+    print("top-p rows without top-k or min-p; split kernels otherwise);")
     print("split = split kernels; orig = original one-block-per-row kernels; wide = wide kernels (three")
     print("launches, every pass of a row spread over blocks); graph = the same step replayed from a CUDA graph;")
     print("same inputs, same run; x floor and vs torch are for the default\n")

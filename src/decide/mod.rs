@@ -419,11 +419,14 @@ pub fn decide_with(
     }
     if cands.is_empty() && death_under_review {
         d.trace.push(
-            TraceStep::new("decide", "no charge decided: the text reviews a 死刑缓期二年执行 judgment, and no retrieved charge provides the death penalty")
-                .cite("刑法第48条"),
+            TraceStep::new(
+                "decide",
+                "no charge decided: the text reviews a 死刑缓期二年执行 judgment, and no retrieved charge both provides the death penalty and has evidence in the text beyond word overlap",
+            )
+            .cite("刑法第48条"),
         );
         d.warnings.push(
-            "no charge: the text reviews a 死刑缓期二年执行 judgment (刑法第48条) and describes no act; no retrieved charge provides the death penalty".into(),
+            "no charge: the text reviews a 死刑缓期二年执行 judgment (刑法第48条) and describes no act; no retrieved charge both provides the death penalty and has evidence beyond word overlap".into(),
         );
         return d;
     }
@@ -1123,6 +1126,11 @@ mod tests {
         }
         let d = decide(&with_death, "判处××，缓期二年执行。报送本院核准。", &ex, &cands);
         assert!(d.charges.is_empty(), "word overlap alone: {:?}", d.charges);
+        assert!(d.warnings.iter().any(|w| w.contains("beyond word overlap")), "{:?}", d.warnings);
+        // Precedents (similar cases decided with the charge) are evidence too.
+        let by_precedent = [cand("盗窃罪", 0.8, Signals { bm25: 1.0, precedent: 0.6, ..Default::default() })];
+        let d = decide(&with_death, "判处××，缓期二年执行。报送本院核准。", &ex, &by_precedent);
+        assert_eq!(d.charges.len(), 1);
         let cued = [cand("盗窃罪", 0.8, Signals { bm25: 1.0, cue: 2.0, cue_max: 2.0, ..Default::default() })];
         let d = decide(&with_death, "判处××，缓期二年执行。报送本院核准。", &ex, &cued);
         assert_eq!(d.charges.len(), 1);

@@ -171,7 +171,7 @@ pub enum KernelFamily {
     Wide,
     /// The default: [`KernelFamily::Wide`] for a batch of at most [`AUTO_WIDE_MAX_ROWS`] rows of which
     /// one has a cut (top-k, top-p or min-p), or a larger batch whose rows with cuts all use top-p
-    /// without top-k; [`KernelFamily::Split`] otherwise. Chosen per launch from the rows' current plans
+    /// without top-k or min-p; [`KernelFamily::Split`] otherwise. Chosen per launch from the rows' current plans
     /// (a large batch uploaded without such rows stays on the split kernels); the choice follows the
     /// H200 measurements in docs/SAMPLER.md.
     Auto,
@@ -179,7 +179,7 @@ pub enum KernelFamily {
 
 /// Largest batch for which [`KernelFamily::Auto`] launches the wide kernels on rows with any cut: on an
 /// H200 they beat the split kernels on rows with cuts at B = 1, 8 and 64. At B = 512 they win on top-p
-/// rows and lose by a few percent on top-k + top-p rows, so larger batches take them for top-p only.
+/// rows and lose by a few percent on top-k + top-p rows, so larger batches take them for top-p rows only.
 pub const AUTO_WIDE_MAX_ROWS: usize = 64;
 
 /// Per-row plan shared by both paths (and laid out for the kernels, see `RowPlan` in sampler.cu).
@@ -302,9 +302,9 @@ pub fn decode_kernel_results(codes: &[i32]) -> Result<Vec<u32>, SampleError> {
 
 /// Whether [`KernelFamily::Auto`] launches the wide kernels for these plans: some row samples with a
 /// cut (greedy rows never do) and either the batch is small or every row with a cut is a top-p row
-/// without top-k. At B = 512 on an H200 the wide kernels took 4–5% less time than the split kernels on
-/// top-p rows (they read a row three times, the split kernels four) and 4% more on top-k + top-p rows
-/// (docs/SAMPLER.md, stop 16).
+/// without top-k or min-p, the case measured. At B = 512 on an H200 the wide kernels took 3.5–5.9% less
+/// time than the split kernels on such rows (they read a row three times, the split kernels four) and
+/// 4% more on top-k + top-p rows (docs/SAMPLER.md, stop 16); rows with min-p were not measured there.
 #[cfg_attr(not(feature = "cuda"), allow(dead_code))] // the CUDA sampler's choice; tested here without CUDA
 pub(crate) fn auto_wants_wide(plans: &[RowPlan]) -> bool {
     let mut cut_rows = plans
@@ -314,7 +314,8 @@ pub(crate) fn auto_wants_wide(plans: &[RowPlan]) -> bool {
     if cut_rows.peek().is_none() {
         return false;
     }
-    plans.len() <= AUTO_WIDE_MAX_ROWS || cut_rows.all(|p| p.flags & FLAG_TOP_P != 0 && p.flags & FLAG_TOP_K == 0)
+    plans.len() <= AUTO_WIDE_MAX_ROWS
+        || cut_rows.all(|p| p.flags & FLAG_TOP_P != 0 && p.flags & (FLAG_TOP_K | FLAG_MIN_P) == 0)
 }
 
 /// Checks the batch shape and builds the row plans (shared by both samplers).
@@ -380,13 +381,14 @@ mod tests {
         for p in [top_p, top_k, min_p] {
             assert!(auto_wants_wide(&plans(AUTO_WIDE_MAX_ROWS, &[greedy, p])), "{p:?}");
         }
-        // Large batches: only when every row with a cut is a top-p row without top-k.
+        // Large batches: only when every row with a cut is a top-p row without top-k or min-p.
         let big = AUTO_WIDE_MAX_ROWS + 1;
         assert!(auto_wants_wide(&plans(big, &[top_p])));
         assert!(auto_wants_wide(&plans(big, &[top_p, greedy, d])));
         assert!(!auto_wants_wide(&plans(big, &[top_k])));
         assert!(!auto_wants_wide(&plans(big, &[top_p, top_k])));
         assert!(!auto_wants_wide(&plans(big, &[top_p, min_p])));
+        assert!(!auto_wants_wide(&plans(big, &[SamplingParams { min_p: 0.05, ..top_p }])));
     }
 
     #[test]
