@@ -348,6 +348,10 @@ pub fn decide_with(
     //    second-guessed (the result may simply not be quoted). Said in the trace for the leading candidates only.
     let mut rank = 0usize;
     let mut dropped: Vec<String> = Vec::new();
+    // Direct evidence of a charge: a clear cue (weight 1 or more), the fact naming it, or precedents (used again in 1b).
+    let direct = |c: &Candidate| {
+        c.signals.cue >= 1.0 || c.signals.mention > 0.0 || c.signals.precedent > 0.0
+    };
     // A 死刑缓期二年执行 judgment sent up for approval (刑法第48条) is a judgment for a crime whose article provides the
     // death penalty: a charge without it cannot be the one under review, whatever words its article shares with the
     // text (these reviews state no facts).
@@ -372,7 +376,7 @@ pub fn decide_with(
         }
         // The procedural text of a review (判处…缓期二年执行，剥夺政治权利终身…报请核准) shares words with many
         // articles that provide death (贪污罪's "终身"): overlap with it is no evidence of the crime reviewed.
-        if death_under_review && c.signals.cue < 1.0 && c.signals.precedent <= 0.0 {
+        if death_under_review && !direct(c) {
             if rank <= 6 {
                 d.trace.push(TraceStep::new(
                     "decide",
@@ -401,10 +405,6 @@ pub fn decide_with(
     });
     // What is left after a leading candidate failed its requirement is read on text overlap alone: the fact as
     // described makes no crime (a beating that left 轻微伤), so no charge is decided rather than an unrelated one.
-    // Direct evidence of a charge: a clear cue (weight 1 or more), the fact naming it, or precedents (used again in 1b).
-    let direct = |c: &Candidate| {
-        c.signals.cue >= 1.0 || c.signals.mention > 0.0 || c.signals.precedent > 0.0
-    };
     // Here an established element its bands are written on counts too (the blood alcohol of 危险驾驶).
     if !dropped.is_empty() && !cands.iter().take(6).any(|c| direct(c) || c.signals.element > 0.0) {
         d.trace.push(TraceStep::new(

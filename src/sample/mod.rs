@@ -171,9 +171,9 @@ pub enum KernelFamily {
     Wide,
     /// The default: [`KernelFamily::Wide`] for a batch of at most [`AUTO_WIDE_MAX_ROWS`] rows of which
     /// one has a cut (top-k, top-p or min-p), or a larger batch whose rows with cuts all use top-p
-    /// without top-k or min-p; [`KernelFamily::Split`] otherwise. Chosen per launch from the rows' current plans
-    /// (a large batch uploaded without such rows stays on the split kernels); the choice follows the
-    /// H200 measurements in docs/SAMPLER.md.
+    /// without top-k or min-p; [`KernelFamily::Split`] otherwise. Chosen per launch from the rows'
+    /// current plans (a large batch uploaded without such rows stays on the split kernels); the choice
+    /// follows the H200 measurements in docs/SAMPLER.md.
     Auto,
 }
 

@@ -220,8 +220,8 @@ impl CudaSampler {
 
     /// Chooses the kernels (default [`KernelFamily::Auto`]). All give the CPU twin's tokens. A batch
     /// uploaded before the change keeps working unless the change is to [`KernelFamily::Wide`], whose
-    /// scratch `upload` allocates only while it (or `Auto`, for a batch it would launch them on) is selected: upload such
-    /// a batch again.
+    /// scratch `upload` allocates only while it (or `Auto`, for a batch it would launch them on) is
+    /// selected: upload such a batch again.
     pub fn set_family(&mut self, family: KernelFamily) {
         self.family = family;
     }
@@ -267,9 +267,10 @@ impl CudaSampler {
         let pieces = self.pieces_for(rows, batch.vocab);
         let part = s.alloc_zeros::<u64>(3 * rows.max(1) * pieces).map_err(dev("alloc partials"))?;
         let count = s.alloc_zeros::<u32>(rows.max(1)).map_err(dev("alloc tickets"))?;
+        let auto_wide = auto_wants_wide(&plans);
         let wants_wide = match self.family {
             KernelFamily::Wide => true,
-            KernelFamily::Auto => rows <= AUTO_WIDE_MAX_ROWS || auto_wants_wide(&plans),
+            KernelFamily::Auto => rows <= AUTO_WIDE_MAX_ROWS || auto_wide,
             KernelFamily::Original | KernelFamily::Split => false,
         };
         let wide = if wants_wide {
@@ -292,7 +293,7 @@ impl CudaSampler {
             part,
             count,
             wide,
-            auto_wide: auto_wants_wide(&plans),
+            auto_wide,
             pieces: pieces as u32,
             vocab: batch.vocab as u32,
             rows,
